@@ -1,0 +1,38 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+# Both set everything up from nothing; a second run skips what is already done.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+STAMP  := $(VENV)/.requirements-installed
+
+.PHONY: run test setup bench clean
+
+run: setup
+	@echo "LLM Ops Lab on http://$(HOST):$(PORT)/  (Ctrl-C stops it, and the embedded Redis with it)"
+	$(BIN)/daphne -b $(HOST) -p $(PORT) webapp.asgi:application
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python -m bench
+
+setup: $(STAMP) locale/zh_Hans/LC_MESSAGES/django.mo
+	@$(BIN)/python manage.py migrate --noinput -v 0
+
+# Reinstall only when requirements.txt changes.
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+# Compiled translations are built, not committed.
+locale/%/LC_MESSAGES/django.mo: locale/%/LC_MESSAGES/django.po $(STAMP)
+	$(BIN)/python manage.py compilemessages --locale $* --ignore '.venv/*' -v 0
+
+clean:
+	rm -rf $(VENV) var staticfiles
+	find locale -name '*.mo' -delete

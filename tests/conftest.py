@@ -1,0 +1,26 @@
+"""Fixtures shared by every test module."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.harness import CHROMIUM
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    skipped = [r for r in terminalreporter.stats.get("skipped", []) if "browser" in r.keywords]
+    if skipped and not CHROMIUM.exists():
+        terminalreporter.write_sep("!", "BROWSER TESTS SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(
+            f"{len(skipped)} browser tests did not run: {CHROMIUM} is missing. "
+            "Install Debian's chromium (apt-get install chromium) to run them.",
+            red=True,
+        )
+
+
+@pytest.fixture
+def redis_client():
+    """The real Redis server the app uses (embedded under var/test unless REDIS_URL is set)."""
+    from webapp.redis_conn import redis_client as client
+
+    return client()

@@ -1,0 +1,12 @@
+"""Settings for the test suite: the app's own, with state kept under var/test.
+
+Tests use the same real Redis server as the app (embedded unless REDIS_URL is
+set), never a fake one.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
+
+from webapp.settings import *  # noqa: E402,F403

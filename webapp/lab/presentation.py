@@ -1,0 +1,78 @@
+"""How a component's result is shown: labels, charts, table, summary, notes, code.
+
+Each component has one module in this package (e.g. ``batching.py``) that
+builds a :class:`Presentation`; :func:`presentation_for` finds it by name.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Any
+
+from simulations.component import Note, Result
+
+from .forms import FieldText
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One Plotly figure plus its accessible alternative: a caption and a data table."""
+
+    id: str
+    title: str
+    figure_json: str  # see figure_json(); drawn by static/js/lab.js
+    table: Table
+
+
+def figure_json(figure: Any) -> str:
+    """A plotly.py figure as JSON that is safe inside a <script> element."""
+    text = json.dumps(figure.to_plotly_json(), separators=(",", ":"), default=_plain)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _plain(value: Any) -> Any:
+    # numpy arrays and scalars, should a figure carry them
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
+@dataclass(frozen=True)
+class Table:
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    title: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Presentation:
+    texts: Mapping[str, FieldText]
+    charts: Callable[[Result], list[Chart]]
+    metrics: Callable[[Result], Table]
+    summary: Callable[[Result], str]
+    # code -> translated text with %(name)s placeholders filled from Note.data
+    note_texts: Mapping[str, str] = field(default_factory=dict)
+    # functions whose source is the code that ran
+    code: Sequence[tuple[str, Callable[..., Any]]] = ()
+
+    def note(self, note: Note) -> str:
+        template = self.note_texts.get(note.code)
+        if template is None:
+            return note.text
+        return str(template) % dict(note.data)
+
+    def code_blocks(self) -> list[CodeBlock]:
+        return [CodeBlock(str(title), inspect.getsource(func)) for title, func in self.code]
+
+
+def presentation_for(component_name: str) -> Presentation:
+    module = import_module(f"webapp.lab.{component_name.replace('-', '_')}")
+    return module.PRESENTATION

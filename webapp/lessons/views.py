@@ -1,0 +1,48 @@
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.template.loader import select_template
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_GET
+
+from webapp.lab.panel import build_panel
+
+from . import course
+from .templatetags.course_tags import section_anchor
+
+
+@require_GET
+def home(request):
+    return render(request, "lessons/home.html", {"chapters": course.CHAPTERS})
+
+
+@require_GET
+def section(request, number: str):
+    try:
+        found = course.get_section(number)
+    except KeyError:
+        raise Http404(f"no section {number}") from None
+    if found.lesson:
+        return redirect(reverse("lessons:lesson", args=[found.lesson]) + "#" + section_anchor(found.number))
+    return render(request, "lessons/coming.html", {"section": found})
+
+
+@require_GET
+def lesson(request, slug: str):
+    try:
+        found = course.get_lesson(slug)
+    except KeyError:
+        raise Http404(f"no lesson {slug}") from None
+    panel = build_panel(request, found.component, found.preset) if found.component else None
+    context = {
+        "lesson": found,
+        "sections": [course.get_section(n) for n in found.sections],
+        "body_template": select_template(
+            [f"lessons/content/{slug}.{get_language()}.html", f"lessons/content/{slug}.en.html"]
+        ),
+        "lab": panel,
+    }
+    status = panel.status if panel else 200
+    if panel and request.htmx and request.htmx.target in {"lab-result", "lab-panel"}:
+        return render(request, f"lab/panel.html#{request.htmx.target}", context, status=status)
+    return render(request, "lessons/lesson.html", context, status=status)

@@ -1,0 +1,129 @@
+"""Prometheus metrics kept in Redis, so every daphne process adds to one set.
+
+Each sample is a field of one Redis hash; counters and histogram buckets are
+incremented with HINCRBYFLOAT.  /metrics reads the hash and prints the
+Prometheus text format.  Recording never breaks a request: if Redis is down the
+sample is dropped (and /healthz says Redis is down).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+
+import redis
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
+
+from webapp.redis_conn import redis_client
+
+log = logging.getLogger(__name__)
+
+METRICS_KEY = "llmopslab:metrics"
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HELP = {
+    "llmopslab_http_requests_total": ("counter", "HTTP requests by view, method and status."),
+    "llmopslab_http_request_duration_seconds": ("histogram", "HTTP request latency by view."),
+    "llmopslab_simulation_runs_total": ("counter", "Simulation runs by component and outcome."),
+    "llmopslab_simulation_duration_seconds": ("histogram", "Real time one simulation run took."),
+    "llmopslab_result_cache_hits_total": ("counter", "Simulation results served from the cache."),
+    "llmopslab_result_cache_misses_total": ("counter", "Simulation results that had to be computed."),
+}
+
+
+def _series(name: str, labels: Mapping[str, str]) -> str:
+    if not labels:
+        return name
+    inner = ",".join(f'{k}="{_escape(str(v))}"' for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _samples_for_histogram(name: str, labels: Mapping[str, str], value: float) -> list[str]:
+    fields = [_series(f"{name}_bucket", {**labels, "le": _le(b)}) for b in BUCKETS if value <= b]
+    fields.append(_series(f"{name}_bucket", {**labels, "le": "+Inf"}))
+    fields.append(_series(f"{name}_count", labels))
+    return fields
+
+
+def _le(bound: float) -> str:
+    return f"{bound:g}"
+
+
+Sample = tuple[str, Mapping[str, str], float]  # metric name, labels, amount or observed value
+
+
+def record(counters: list[Sample] = (), histograms: list[Sample] = ()) -> None:
+    """Add counter increments and histogram observations in one round trip."""
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for name, labels, amount in counters:
+            pipe.hincrbyfloat(METRICS_KEY, _series(name, labels), amount)
+        for name, labels, value in histograms:
+            for field in _samples_for_histogram(name, labels, value):
+                pipe.hincrbyfloat(METRICS_KEY, field, 1)
+            pipe.hincrbyfloat(METRICS_KEY, _series(f"{name}_sum", labels), value)
+        pipe.execute()
+    except redis.RedisError as exc:
+        log.warning("metrics not recorded: %s", exc)
+
+
+def count(name: str, amount: float = 1, **labels: str) -> None:
+    record(counters=[(name, labels, amount)])
+
+
+def render() -> str:
+    raw = redis_client().hgetall(METRICS_KEY)
+    by_metric: dict[str, list[str]] = defaultdict(list)
+    for field, value in raw.items():
+        series = field.decode()
+        by_metric[_metric_of(series)].append(f"{series} {_number(float(value))}")
+    lines = []
+    for metric, (kind, text) in HELP.items():
+        lines.append(f"# HELP {metric} {text}")
+        lines.append(f"# TYPE {metric} {kind}")
+        lines.extend(sorted(by_metric.get(metric, [])))
+    return "\n".join(lines) + "\n"
+
+
+def _metric_of(series: str) -> str:
+    name = series.split("{", 1)[0]
+    for suffix in ("_bucket", "_count", "_sum"):
+        base = name.removesuffix(suffix)
+        if base != name and base in HELP and HELP[base][0] == "histogram":
+            return base
+    return name
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+@never_cache
+def metrics_view(request):
+    return HttpResponse(render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+class RequestMetricsMiddleware:
+    """Counts every request and times it, labelled by the view that answered."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match else "unmatched"
+        status = str(response.status_code)
+        record(
+            counters=[("llmopslab_http_requests_total", {"view": view, "method": request.method, "status": status}, 1)],
+            histograms=[("llmopslab_http_request_duration_seconds", {"view": view}, time.perf_counter() - started)],
+        )
+        return response
