@@ -19,6 +19,7 @@ from .service import RunRefused, run_cached
 @dataclass
 class Panel:
     component: Component
+    title: str
     form: object
     presets: list[str]
     preset: str | None
@@ -43,6 +44,7 @@ def build_panel(request: HttpRequest, component_name: str, default_preset: str |
     preset = request.GET.get("preset") or default_preset
     panel = Panel(
         component=component,
+        title=str(presentation.title),
         form=None,
         presets=list(component.spec.presets),
         preset=preset,

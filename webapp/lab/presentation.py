@@ -54,6 +54,7 @@ class CodeBlock:
 
 @dataclass(frozen=True)
 class Presentation:
+    title: str
     texts: Mapping[str, FieldText]
     charts: Callable[[Result], list[Chart]]
     metrics: Callable[[Result], Table]

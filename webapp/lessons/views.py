@@ -1,6 +1,5 @@
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import select_template
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
@@ -8,7 +7,6 @@ from django.views.decorators.http import require_GET
 from webapp.lab.panel import build_panel
 
 from . import course
-from .templatetags.course_tags import section_anchor
 
 
 @require_GET
@@ -23,7 +21,7 @@ def section(request, number: str):
     except KeyError:
         raise Http404(f"no section {number}") from None
     if found.lesson:
-        return redirect(reverse("lessons:lesson", args=[found.lesson]) + "#" + section_anchor(found.number))
+        return redirect(reverse("lessons:lesson", args=[found.lesson]) + "#" + found.anchor)
     return render(request, "lessons/coming.html", {"section": found})
 
 
@@ -36,10 +34,8 @@ def lesson(request, slug: str):
     panel = build_panel(request, found.component, found.preset) if found.component else None
     context = {
         "lesson": found,
-        "sections": [course.get_section(n) for n in found.sections],
-        "body_template": select_template(
-            [f"lessons/content/{slug}.{get_language()}.html", f"lessons/content/{slug}.en.html"]
-        ),
+        "sections": course.lesson_sections(slug),
+        "body_template": found.template_for(get_language()),
         "lab": panel,
     }
     status = panel.status if panel else 200

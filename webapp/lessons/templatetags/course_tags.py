@@ -1,6 +1,8 @@
 from django import template
 from django.urls import translate_url
 
+from webapp.lessons.course import localized
+
 register = template.Library()
 
 
@@ -14,10 +16,4 @@ def url_in_language(context, language: str) -> str:
 @register.filter
 def in_language(texts, language: str) -> str:
     """Pick the reader's language from a {'en': ..., 'zh-hans': ...} mapping."""
-    return texts.get(language) or texts.get("en", "")
-
-
-@register.filter
-def section_anchor(number: str) -> str:
-    """The id of a section's heading inside its lesson page: '30.2' -> 's30-2'."""
-    return "s" + number.replace(".", "-")
+    return localized(texts, language)

@@ -1,0 +1,194 @@
+"""Batching and async (sections 30.2 and 30.3): labels, charts, table, summary."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from simulations.component import Result
+from simulations.components import batching
+
+from .forms import FieldText
+from .presentation import Chart, Presentation, Table, figure_json
+
+# How many requests per strategy the timeline draws; the rest are summarised.
+TIMELINE_ROWS = 40
+
+TEXTS = {
+    "requests": FieldText(gettext_lazy("Requests"), gettext_lazy("calls")),
+    "max_concurrency": FieldText(
+        gettext_lazy("max_concurrency"), "", gettext_lazy("How many calls abatch keeps in flight at once.")
+    ),
+    "model": FieldText(gettext_lazy("Model")),
+    "failure_rate": FieldText(
+        gettext_lazy("Failure rate"), gettext_lazy("share"), gettext_lazy("Share of calls that fail with a server error.")
+    ),
+    "rate_limit_rpm": FieldText(
+        gettext_lazy("Provider rate limit"),
+        gettext_lazy("req/min"),
+        gettext_lazy("Requests per minute the provider accepts; 0 means no limit."),
+    ),
+}
+
+
+def strategy_label(name: str) -> str:
+    return {
+        "sequential": _("sequential invoke"),
+        "abatch": _("abatch (max_concurrency)"),
+        "gather": _("asyncio.gather"),
+    }.get(name, name)
+
+
+# Told apart by pattern as well as colour.
+PATTERNS = {"sequential": "", "abatch": "/", "gather": "."}
+OUTCOME_STYLE = {"ok": ("#0b5cad", ""), "error": ("#b42318", "x"), "rate_limited": ("#d4a72c", "/")}
+
+
+def _layout(**extra) -> dict:
+    return {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": 320, "font": {"size": 14}, **extra}
+
+
+def _wall_chart(result: Result) -> Chart:
+    rows = result.series["wall_time"]
+    labels = [strategy_label(r["strategy"]) for r in rows]
+    seconds = [r["wall_s"] for r in rows]
+    fig = go.Figure(
+        go.Bar(
+            x=seconds,
+            y=labels,
+            orientation="h",
+            text=[f"{s:.2f} s" for s in seconds],
+            textposition="auto",
+            marker={"pattern": {"shape": [PATTERNS.get(r["strategy"], "") for r in rows]}},
+        ),
+        layout=_layout(xaxis={"title": {"text": _("seconds (simulated)")}}, yaxis={"automargin": True}),
+    )
+    table = Table([_("Strategy"), _("Wall time (s)")], [[lbl, f"{s:.2f}"] for lbl, s in zip(labels, seconds)])
+    return Chart("chart-wall", _("Total wall time per strategy"), figure_json(fig), table)
+
+
+def _timeline_chart(result: Result) -> Chart:
+    shown = [r for r in result.series["timeline"] if r["request"] < TIMELINE_ROWS]
+    traces = []
+    for outcome, (colour, pattern) in OUTCOME_STYLE.items():
+        rows = [r for r in shown if r["outcome"] == outcome]
+        if not rows:
+            continue
+        traces.append(
+            go.Bar(
+                name=_outcome_label(outcome),
+                base=[r["start_s"] for r in rows],
+                x=[r["end_s"] - r["start_s"] for r in rows],
+                y=[f"{strategy_label(r['strategy'])} #{r['request']}" for r in rows],
+                orientation="h",
+                marker={"color": colour, "pattern": {"shape": pattern}},
+                hovertemplate="%{y}: %{base:.2f}–%{x:.2f} s<extra></extra>",
+            )
+        )
+    height = max(320, 14 * len({(r["strategy"], r["request"]) for r in shown}) + 80)
+    fig = go.Figure(
+        traces,
+        layout=_layout(
+            height=height,
+            barmode="overlay",
+            xaxis={"title": {"text": _("seconds (simulated)")}},
+            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}},
+            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+        ),
+    )
+    table = Table(
+        [_("Call"), _("Start (s)"), _("End (s)"), _("Outcome")],
+        [
+            [f"{strategy_label(r['strategy'])} #{r['request']}", f"{r['start_s']:.2f}", f"{r['end_s']:.2f}", _outcome_label(r["outcome"])]
+            for r in shown
+        ],
+    )
+    title = _("Timeline of calls (first %(n)s requests of each strategy)") % {"n": TIMELINE_ROWS}
+    return Chart("chart-timeline", title, figure_json(fig), table)
+
+
+def _outcome_label(outcome: str) -> str:
+    return {"ok": _("answered"), "error": _("failed"), "rate_limited": _("rate-limited (429)")}.get(outcome, outcome)
+
+
+def _sweep_chart(result: Result) -> Chart:
+    rows = result.series["sweep"]
+    xs = [r["max_concurrency"] for r in rows]
+    fig = go.Figure(
+        go.Scatter(
+            x=xs,
+            y=[r["throughput_rps"] for r in rows],
+            mode="lines+markers+text",
+            text=[f"{r['throughput_rps']:.1f}" for r in rows],
+            textposition="top center",
+            name=_("throughput"),
+        ),
+        layout=_layout(
+            xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
+            yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"},
+        ),
+    )
+    limit = result.params.get("rate_limit_rpm") or 0
+    if limit:
+        fig.add_hline(
+            y=limit / 60,
+            line_dash="dash",
+            annotation_text=_("rate limit: %(rps).1f req/s") % {"rps": limit / 60},
+        )
+    table = Table(
+        ["max_concurrency", _("Throughput (req/s)"), _("Wall time (s)"), _("Rate-limited calls")],
+        [[r["max_concurrency"], f"{r['throughput_rps']:.2f}", f"{r['wall_s']:.2f}", r["rate_limited"]] for r in rows],
+    )
+    return Chart("chart-sweep", _("Throughput as max_concurrency grows"), figure_json(fig), table)
+
+
+def charts(result: Result) -> list[Chart]:
+    return [_wall_chart(result), _timeline_chart(result), _sweep_chart(result)]
+
+
+def metrics(result: Result) -> Table:
+    per = result.metrics["strategies"]
+    rows = [
+        [
+            strategy_label(name),
+            f"{m['wall_s']:.2f}",
+            f"{m['throughput_rps']:.2f}",
+            m["ok"],
+            m["failed"],
+            m["retries"],
+            f"{m['cost_usd']:.5f}",
+        ]
+        for name, m in per.items()
+    ]
+    headers = [_("Strategy"), _("Wall time (s)"), _("Throughput (req/s)"), _("Answered"), _("Failed"), _("Retries"), _("Cost (USD)")]
+    return Table(headers, rows)
+
+
+def summary(result: Result) -> str:
+    per = result.metrics["strategies"]
+    return _(
+        "%(n)s requests to %(model)s: one after another took %(seq).2f s; abatch with max_concurrency "
+        "%(mc)s took %(batch).2f s (%(speedup).1f× faster); asyncio.gather took %(gather).2f s. "
+        "%(failed)s of the batched calls failed and the rest still came back, in order."
+    ) % {
+        "n": result.params["requests"],
+        "model": result.params["model"],
+        "seq": per["sequential"]["wall_s"],
+        "mc": result.params["max_concurrency"],
+        "batch": per["abatch"]["wall_s"],
+        "speedup": result.metrics["speedup_abatch"],
+        "gather": per["gather"]["wall_s"],
+        "failed": per["abatch"]["failed"],
+    }
+
+
+PRESENTATION = Presentation(
+    title=gettext_lazy("Batching and async"),
+    texts=TEXTS,
+    charts=charts,
+    metrics=metrics,
+    summary=summary,
+    note_texts={},
+    code=(),
+)
