@@ -30,7 +30,7 @@ async def _bare_round() -> None:
 
 
 async def _engine_round() -> None:
-    model = MockChatModel(model="gpt-4o-mini", seed=1)
+    model = MockChatModel(model="gpt-4o-mini", seed=1, failure_rate=0.0, timeout_rate=0.0)
     for _ in range(REQUESTS):
         await model.ainvoke(QUESTION)
 

@@ -65,7 +65,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG e
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 
 # One Redis serves the result cache, the channel layer and the simulations.  Without
 # REDIS_URL an embedded redis-server is started under var/ and stops with this process.
@@ -74,6 +74,7 @@ REDIS_URL = ensure_redis_url(VAR_DIR)
 INSTALLED_APPS = [
     "daphne",  # first, so its runserver serves ASGI and WebSockets
     "django.contrib.staticfiles",
+    "django.forms",  # its widget templates, found through TEMPLATES below
     "channels",
     "django_htmx",
     "template_partials",
@@ -110,6 +111,9 @@ TEMPLATES = [
     }
 ]
 
+# Widgets render through TEMPLATES, so the project's slider widget template is found.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
@@ -140,7 +144,7 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = VAR_DIR / "static"  # filled by collectstatic for production
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     # plotly.js as shipped inside the plotly package: no CDN, so a classroom

@@ -1,6 +1,9 @@
 from unittest import mock
 
+import pytest
 import redis
+
+pytestmark = pytest.mark.django_db
 
 
 def test_healthz_reports_database_and_redis(client):

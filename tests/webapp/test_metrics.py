@@ -1,5 +1,9 @@
 import re
 
+import pytest
+
+pytestmark = pytest.mark.django_db
+
 
 def _value(text: str, series: str) -> float:
     match = re.search(rf"^{re.escape(series)} (\S+)$", text, re.MULTILINE)

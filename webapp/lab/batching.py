@@ -29,6 +29,14 @@ TEXTS = {
         gettext_lazy("req/min"),
         gettext_lazy("Requests per minute the provider accepts; 0 means no limit."),
     ),
+    "max_retries": FieldText(
+        gettext_lazy("Client retries"),
+        gettext_lazy("retries"),
+        gettext_lazy("How often the client retries a 429 or 5xx, waiting the retry-after."),
+    ),
+    "max_tokens": FieldText(
+        gettext_lazy("max_tokens"), gettext_lazy("tokens"), gettext_lazy("Cap on each answer's length; 0 means no cap.")
+    ),
 }
 
 
@@ -189,6 +197,10 @@ PRESENTATION = Presentation(
     charts=charts,
     metrics=metrics,
     summary=summary,
-    note_texts={},
-    code=(),
+    note_texts=batching.NOTE_TEXTS,
+    code=(
+        (gettext_lazy("Sequential: one ainvoke after another"), batching.RUNNERS["sequential"]),
+        (gettext_lazy("abatch with max_concurrency and return_exceptions"), batching.RUNNERS["abatch"]),
+        (gettext_lazy("asyncio.gather of ainvoke"), batching.RUNNERS["gather"]),
+    ),
 )

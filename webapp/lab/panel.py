@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+import redis
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -32,10 +33,11 @@ class Panel:
     code: list[CodeBlock] = field(default_factory=list)
     share_url: str = ""
     from_cache: bool = False
+    status: int = 200
 
-    @property
-    def status(self) -> int:
-        return 400 if self.error else 200
+    def refuse(self, message: str, status: int = 400) -> None:
+        self.error = message
+        self.status = status
 
 
 def build_panel(request: HttpRequest, component_name: str, default_preset: str | None = None) -> Panel:
@@ -52,14 +54,14 @@ def build_panel(request: HttpRequest, component_name: str, default_preset: str |
     )
     if preset and preset not in component.spec.presets:
         panel.form = forms.bind(component, presentation.texts, request.GET, None)
-        panel.error = _("Unknown preset “%(preset)s”. Known presets: %(known)s.") % {
-            "preset": preset,
-            "known": ", ".join(panel.presets),
-        }
+        panel.refuse(
+            _("Unknown preset “%(preset)s”. Known presets: %(known)s.")
+            % {"preset": preset, "known": ", ".join(panel.presets)}
+        )
         return panel
     panel.form = forms.bind(component, presentation.texts, request.GET, preset)
     if not panel.form.is_valid():
-        panel.error = _("Some values are out of range; see the messages next to the fields.")
+        panel.refuse(_("Some values are out of range; see the messages next to the fields."))
         return panel
     _fill_result(panel, presentation, request)
     return panel
@@ -72,7 +74,10 @@ def _fill_result(panel: Panel, presentation: Presentation, request: HttpRequest)
     try:
         outcome = run_cached(panel.component, params, seed)
     except RunRefused as exc:
-        panel.error = str(exc)
+        panel.refuse(str(exc))
+        return
+    except redis.RedisError:
+        panel.refuse(_("The result store (Redis) is not reachable right now; try again shortly."), status=503)
         return
     result = outcome.result
     panel.from_cache = outcome.from_cache

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import Any
 
+from django.utils.translation import gettext
+
 from simulations.component import Note, Result
 
 from .forms import FieldText
@@ -59,7 +61,8 @@ class Presentation:
     charts: Callable[[Result], list[Chart]]
     metrics: Callable[[Result], Table]
     summary: Callable[[Result], str]
-    # code -> translated text with %(name)s placeholders filled from Note.data
+    # code -> the component's English note template (marked with gettext_noop in
+    # simulations/), translated here and filled from Note.data
     note_texts: Mapping[str, str] = field(default_factory=dict)
     # functions whose source is the code that ran
     code: Sequence[tuple[str, Callable[..., Any]]] = ()
@@ -68,7 +71,7 @@ class Presentation:
         template = self.note_texts.get(note.code)
         if template is None:
             return note.text
-        return str(template) % dict(note.data)
+        return gettext(template) % dict(note.data)
 
     def code_blocks(self) -> list[CodeBlock]:
         return [CodeBlock(str(title), inspect.getsource(func)) for title, func in self.code]

@@ -114,13 +114,16 @@ CHAPTER_30 = Chapter(
             "30.1",
             "Caching: speeding up repeated calls",
             "缓存策略：加速重复调用",
-            "Put an in-memory, SQLite, Redis or semantic cache in front of the model and replay a "
-            "workload where a few questions are asked again and again: watch hit rate, latency and "
-            "cost as you change the TTL and the similarity threshold, and catch a too-loose semantic "
-            "cache serving the answer to a different question.",
-            "在模型前面放上内存、SQLite、Redis 或语义缓存，回放一段少数问题被反复提问的流量："
-            "调整过期时间和相似度阈值，观察命中率、延迟和成本如何变化，并亲眼看到阈值过松的语义缓存"
-            "把别的问题的答案返回给用户。",
+            "Put langchain-core's in-memory cache, or a SQLite or Redis cache, in front of the model, "
+            "learn which fields belong in a cache key and why Python's hash() must never build one, "
+            "and see a semantic cache trade extra hits for wrong answers on near-miss pairs such as "
+            "\"enable 2FA\" and \"disable 2FA\"; the simulator replays a workload of repeated and "
+            "reworded questions and compares hit rate, latency and cost per strategy, across a restart.",
+            "在模型前面放上 langchain-core 的内存缓存，或者 SQLite、Redis 缓存；弄清缓存键该包含哪些字段，"
+            "以及为什么绝不能用 Python 的 hash() 生成缓存键；再看语义缓存如何在“开启 2FA”与“关闭 2FA”"
+            "这类形近义反的问题上，用错误回答换来更多命中。模拟器回放一段问题反复出现、时常换个说法的流量，"
+            "按策略比较命中率、延迟和成本，也能看到重启前后的变化。",
+            lesson="caching-basics",
         ),
         _s(
             "30.2",
@@ -197,12 +200,15 @@ CHAPTER_30 = Chapter(
             "30.8",
             "Advanced patterns: deduplication, warm-up and prompt compression",
             "高级优化模式：请求去重、缓存预热与提示压缩",
-            "Merge identical requests that are in flight at the same moment, warm the cache before "
-            "traffic arrives and shorten long prompts, then measure on a bursty workload how many "
-            "model calls, tokens and seconds each trick saves, and what compression can cost in "
-            "answer quality.",
-            "合并同一时刻正在进行的相同请求、在流量到来前预热缓存、压缩过长的提示词，然后在突发流量"
-            "下测量每种技巧各省下多少次模型调用、多少 token 和多少秒，以及压缩可能带来的回答质量损失。",
+            "Stop a cache stampede with single-flight, so that identical requests in flight share "
+            "one model call, and warm the cache before traffic arrives with the exact prompts real "
+            "requests send; the simulator shows the cold start after a deploy or restart, with and "
+            "without warm-up, and how many calls merging saves under bursts. Prompt compression "
+            "(30.8.3) is not covered yet.",
+            "用 single-flight 挡住缓存击穿，让同时进行的相同请求共用一次模型调用；在流量到来之前，"
+            "用与真实请求逐字节相同的提示预热缓存。模拟器展示部署或重启之后的冷启动过程（有无预热对比），"
+            "以及突发流量下请求合并能省下多少次调用。提示压缩（30.8.3）暂未涉及。",
+            lesson="cache-warmup",
         ),
         _s(
             "30.9",
@@ -278,11 +284,15 @@ CHAPTER_32 = Chapter(
             "32.3",
             "Distributed caching",
             "分布式缓存策略",
-            "Stack an in-process L1 cache over a shared Redis L2 and a semantic layer, run several "
-            "app instances against them, and see hit rate per level, latency, and how long stale "
-            "answers survive as you change sizes and TTLs.",
-            "在共享的 Redis 二级缓存和语义缓存层之上叠加进程内一级缓存，让多个应用实例同时使用，"
-            "调整容量和过期时间，观察各级命中率、延迟以及过期答案能存活多久。",
+            "Stack a small in-process LRU cache (L1) over a shared Redis cache (L2) with back-fill, "
+            "work out what a hit rate can and cannot do for mean latency, P99 and throughput, bound "
+            "how long a stale answer survives, and design a shared semantic cache whose entries "
+            "expire by topic and are filtered by model and context; the simulator shows hit rate "
+            "per level, latency and cost as you change sizes, TTLs and the threshold.",
+            "在共享的 Redis 缓存（L2）之上叠加一个带回填的进程内小型 LRU 缓存（L1）；算清命中率对平均延迟、"
+            "P99 和吞吐量能起多大作用、起不了什么作用；弄清过期回答最长能存活多久；并设计一个按主题设定过期时间、"
+            "按模型和上下文过滤的共享语义缓存。调整容量、过期时间和阈值，模拟器会显示各级命中率、延迟和成本。",
+            lesson="multilevel-cache",
         ),
         _s(
             "32.4",
@@ -339,6 +349,36 @@ LESSONS: tuple[Lesson, ...] = (
         },
         component="batching",
         preset=None,
+    ),
+    Lesson(
+        slug="caching-basics",
+        sections=("30.1",),
+        title={
+            "en": "Caching: answer repeated questions without calling the model",
+            "zh-hans": "缓存：重复的问题不必再问模型",
+        },
+        component="caching-comparison",
+        preset="book-30.1",
+    ),
+    Lesson(
+        slug="cache-warmup",
+        sections=("30.8",),
+        title={
+            "en": "Cold caches and stampedes: warm-up and request de-duplication",
+            "zh-hans": "冷缓存与缓存击穿：预热与请求去重",
+        },
+        component="caching-comparison",
+        preset=None,
+    ),
+    Lesson(
+        slug="multilevel-cache",
+        sections=("32.3",),
+        title={
+            "en": "Distributed caching: L1/L2 levels and semantic caches that expire",
+            "zh-hans": "分布式缓存：L1/L2 多级缓存与会过期的语义缓存",
+        },
+        component="caching-comparison",
+        preset="book-32.3",
     ),
 )
 

@@ -3,6 +3,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
+from django_htmx.http import reswap, retarget
 
 from webapp.lab.panel import build_panel
 
@@ -40,5 +41,9 @@ def lesson(request, slug: str):
     }
     status = panel.status if panel else 200
     if panel and request.htmx and request.htmx.target in {"lab-result", "lab-panel"}:
+        if panel.form.errors:
+            # The messages sit next to the fields: swap the whole panel, not just the result.
+            response = render(request, "lab/panel.html#lab-panel", context, status=status)
+            return reswap(retarget(response, "#lab-panel"), "outerHTML")
         return render(request, f"lab/panel.html#{request.htmx.target}", context, status=status)
     return render(request, "lessons/lesson.html", context, status=status)
