@@ -24,19 +24,26 @@ from typing import TypeVar
 T = TypeVar("T")
 
 # Real seconds a single simulation may take before it is stopped, unless the
-# caller (a web request, a command) sets its own with wall_limit().
+# caller (a web request, a command) sets a budget with wall_limit().
 DEFAULT_WALL_LIMIT_S = 10.0
-_wall_limit = contextvars.ContextVar("wall_limit_s", default=DEFAULT_WALL_LIMIT_S)
+# (perf_counter deadline, budget in seconds) of the innermost wall_limit() block
+_budget: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("budget", default=None)
 
 
 @contextlib.contextmanager
 def wall_limit(seconds: float) -> Iterator[None]:
-    """Every run_virtual() inside this block stops after ``seconds`` of real time."""
-    token = _wall_limit.set(seconds)
+    """Every run_virtual() inside this block shares one budget of ``seconds`` real seconds.
+
+    A component that runs several simulations (one per strategy, a sweep) thus
+    keeps one limit for the whole result.  Nested blocks keep the tighter one.
+    """
+    deadline = time.perf_counter() + seconds
+    outer = _budget.get()
+    token = _budget.set(min(outer, (deadline, seconds)) if outer else (deadline, seconds))
     try:
         yield
     finally:
-        _wall_limit.reset(token)
+        _budget.reset(token)
 
 
 class SimulationTimeout(RuntimeError):
@@ -73,12 +80,12 @@ class _VirtualSelector(selectors.DefaultSelector):
 class VirtualClockLoop(asyncio.SelectorEventLoop):
     """An event loop whose ``time()`` is virtual and jumps to the next timer."""
 
-    def __init__(self, wall_limit_s: float = DEFAULT_WALL_LIMIT_S) -> None:
+    def __init__(self, wall_deadline: float, wall_limit_s: float) -> None:
         selector = _VirtualSelector()
         super().__init__(selector)
         selector.loop = self
         self._virtual_now = 0.0
-        self._wall_deadline = time.perf_counter() + wall_limit_s
+        self._wall_deadline = wall_deadline  # time.perf_counter() value
         self._wall_limit_s = wall_limit_s
         self.threads_in_flight = 0
 
@@ -111,10 +118,15 @@ def run_virtual(main: Callable[[], Awaitable[T]], *, wall_limit_s: float | None 
     """Run ``main()`` to completion on a fresh virtual-time loop and return its value.
 
     Raises :class:`SimulationTimeout` if it needs more than ``wall_limit_s`` real
-    seconds (default: the enclosing wall_limit() block's), and
+    seconds or outruns the enclosing wall_limit() budget, and
     :class:`SimulationDeadlock` if it can never finish.
     """
-    loop = VirtualClockLoop(wall_limit_s if wall_limit_s is not None else _wall_limit.get())
+    own = wall_limit_s if wall_limit_s is not None else DEFAULT_WALL_LIMIT_S
+    deadline, limit_s = time.perf_counter() + own, own
+    shared = _budget.get()
+    if shared and shared[0] < deadline:
+        deadline, limit_s = shared
+    loop = VirtualClockLoop(deadline, limit_s)
     try:
         return loop.run_until_complete(main())
     finally:

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .clock import wall_limit
 from .params import ParamSpec, Value
 
 
@@ -62,9 +63,13 @@ class Component:
     wall_limit_s: float = 5.0
 
     def execute(self, raw: Mapping[str, Any], *, preset: str | None = None, seed: int = 0) -> Result:
-        """Parse ``raw`` against the spec and run.  Raises ParamError on bad input."""
+        """Parse ``raw`` against the spec and run within the component's time budget.
+
+        Raises ParamError on bad input, clock.SimulationTimeout past the budget.
+        """
         params = self.spec.parse(raw, preset)
-        return self.run(params, seed)
+        with wall_limit(self.wall_limit_s):
+            return self.run(params, seed)
 
 
 _REGISTRY: dict[str, Component] = {}
