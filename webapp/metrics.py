@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 
 import redis
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 
@@ -111,19 +112,40 @@ def metrics_view(request):
 
 
 class RequestMetricsMiddleware:
-    """Counts every request and times it, labelled by the view that answered."""
+    """Counts every request and times it, labelled by the view that answered.
+
+    It works both ways, so under daphne an async view (the mock endpoint) is
+    not pushed through a thread just to be counted.
+    """
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self._acall(request)
         started = time.perf_counter()
         response = self.get_response(request)
-        match = getattr(request, "resolver_match", None)
-        view = match.view_name if match else "unmatched"
-        status = str(response.status_code)
-        record(
-            counters=[("llmopslab_http_requests_total", {"view": view, "method": request.method, "status": status}, 1)],
-            histograms=[("llmopslab_http_request_duration_seconds", {"view": view}, time.perf_counter() - started)],
-        )
+        _record_request(request, response, started)
         return response
+
+    async def _acall(self, request):
+        started = time.perf_counter()
+        response = await self.get_response(request)
+        _record_request(request, response, started)
+        return response
+
+
+def _record_request(request, response, started: float) -> None:
+    match = getattr(request, "resolver_match", None)
+    view = match.view_name if match else "unmatched"
+    status = str(response.status_code)
+    record(
+        counters=[("llmopslab_http_requests_total", {"view": view, "method": request.method, "status": status}, 1)],
+        histograms=[("llmopslab_http_request_duration_seconds", {"view": view}, time.perf_counter() - started)],
+    )

@@ -167,6 +167,10 @@ STORAGES = {
 SIMULATION_WALL_LIMIT_S = float(env_int("SIMULATION_WALL_LIMIT_S", 5, minimum=1))
 RESULT_CACHE_TTL_S = env_int("RESULT_CACHE_TTL_S", 24 * 3600, minimum=0)
 
+# A provider-style rate limit on the mock endpoint, shared by every process through
+# Redis, for demonstrating 429s to a class.  0 means no limit.
+MOCK_LLM_REQUESTS_PER_MINUTE = env_int("MOCK_LLM_REQUESTS_PER_MINUTE", 0)
+
 # An OpenAI-compatible endpoint for instructors who want live models.  Empty means
 # the app's own mock endpoint at /mock/v1 is used.
 LIVE_LLM_BASE_URL = env_str("LIVE_LLM_BASE_URL", "")

@@ -36,16 +36,19 @@ def daphne_server(timeout_s: float = 60.0):
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     daphne = Path(sys.executable).with_name("daphne")
+    log_path = Path(env.get("VAR_DIR", ROOT / "var" / "test")) / f"daphne-{port}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = log_path.open("wb")  # a file, not a pipe: an unread pipe fills up and freezes daphne
     process = subprocess.Popen(
         [str(daphne), "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(base + "/healthz", process, timeout_s)
+        _wait_until_up(base + "/healthz", process, log_path, timeout_s)
         yield base
     finally:
         process.terminate()
@@ -53,14 +56,14 @@ def daphne_server(timeout_s: float = 60.0):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            raise RuntimeError(f"daphne exited early:\n{output}")
+            raise RuntimeError(f"daphne exited early:\n{log_path.read_text(errors='replace')}")
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
