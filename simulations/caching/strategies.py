@@ -1,0 +1,174 @@
+"""The cache strategies compared, and the per-run stores they keep their entries in.
+
+Every strategy is a langchain-core ``BaseCache`` attached to the model with
+``MockChatModel(cache=...)``.  :meth:`Strategy.open` is called when the service
+starts and again after a restart: what an in-process cache held is gone, while a
+SQLite file or a Redis namespace is found again by the new instance.
+
+Lookup and write costs are modelled, not measured: typical orders of magnitude
+for a dictionary probe in the process, a query on a local SQLite file, one Redis
+round trip inside a data centre, and a small embedding model plus a Redis round
+trip.  They are added to each request's latency as virtual time.
+"""
+
+from __future__ import annotations
+
+import functools
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from langchain_core.caches import BaseCache, InMemoryCache
+from langchain_core.embeddings import Embeddings
+
+from .. import redis_server
+from ..caches import LruCache, MultiLevelCache, RedisCache, SemanticCache, SQLiteCache
+from ..embeddings import available_embeddings
+from .observed import HIT, L1_HIT, L2_HIT, MISS, LookupCost, Probe, level_probe, plain_probe, semantic_probe
+
+# Modelled seconds per operation (see the module docstring).
+IN_PROCESS_S = 0.00005
+SQLITE_S = 0.0005
+REDIS_ROUND_TRIP_S = 0.001
+EMBEDDING_S = 0.004
+
+
+@dataclass(frozen=True)
+class CacheSettings:
+    """The knobs every strategy reads; ``None`` TTLs mean entries never expire."""
+
+    ttl_s: float | None
+    l1_size: int
+    l1_ttl_s: float | None
+    threshold: float
+    embeddings: Embeddings
+
+
+class RunStores:
+    """Where one run's caches keep their entries: a temporary SQLite file and Redis namespaces.
+
+    Namespaces carry the seed and a random suffix, so concurrent runs (two web
+    requests with the same seed) never read each other's entries.  :meth:`close`
+    deletes everything the run wrote.
+    """
+
+    def __init__(self, settings: CacheSettings, seed: int,
+                 client: redis.Redis | None = None) -> None:
+        self.settings = settings
+        self.run_id = f"caching-{seed}-{uuid.uuid4().hex[:12]}"
+        self._owns_client = client is None
+        self.client = client if client is not None else redis_server.client()
+        self._directory = tempfile.TemporaryDirectory(prefix="llmops-caching-")
+        self.sqlite_path = Path(self._directory.name) / "llm_cache.db"
+        self._droppers: dict[str, Callable[[], Any]] = {}
+        self._closers: list[Callable[[], Any]] = []
+
+    def namespace(self, store: str) -> str:
+        return f"{self.run_id}.{store}"
+
+    def drop_at_close(self, namespace: str, drop: Callable[[], Any]) -> None:
+        self._droppers[namespace] = drop  # one drop per namespace, whichever instance is last
+
+    def close_at_end(self, close: Callable[[], Any]) -> None:
+        self._closers.append(close)
+
+    def close(self) -> None:
+        try:
+            for close in self._closers:
+                close()
+            for drop in self._droppers.values():
+                drop()
+        finally:
+            if self._owns_client:
+                self.client.close()
+            self._directory.cleanup()
+
+    def __enter__(self) -> RunStores:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def open_in_memory(stores: RunStores) -> BaseCache:
+    # langchain-core's own cache: a dict in the process, no TTL, no size limit by default.
+    return InMemoryCache()
+
+
+def open_sqlite(stores: RunStores) -> BaseCache:
+    cache = SQLiteCache(stores.sqlite_path, ttl_s=stores.settings.ttl_s)
+    stores.close_at_end(cache.close)
+    return cache
+
+
+def open_redis(stores: RunStores) -> BaseCache:
+    namespace = stores.namespace("redis")
+    cache = RedisCache(namespace, client=stores.client, ttl_s=stores.settings.ttl_s)
+    stores.drop_at_close(namespace, cache.drop)
+    return cache
+
+
+def open_multi_level(stores: RunStores) -> BaseCache:
+    settings = stores.settings
+    l1 = LruCache(settings.l1_size, ttl_s=settings.l1_ttl_s)
+    namespace = stores.namespace("l2")
+    l2 = RedisCache(namespace, client=stores.client, ttl_s=settings.ttl_s)
+    stores.drop_at_close(namespace, l2.drop)
+    return MultiLevelCache(l1, l2)
+
+
+def open_semantic(stores: RunStores) -> BaseCache:
+    settings = stores.settings
+    namespace = stores.namespace("semantic")
+    cache = SemanticCache(settings.embeddings, namespace=namespace, client=stores.client,
+                          threshold=settings.threshold, ttl_s=settings.ttl_s)
+    stores.drop_at_close(namespace, cache.drop)
+    return cache
+
+
+@dataclass(frozen=True)
+class Strategy:
+    name: str
+    open: Callable[[RunStores], BaseCache] | None  # None: no cache at all
+    probe: Probe = plain_probe
+    cost: LookupCost = LookupCost({}, 0.0)
+    levels: tuple[str, ...] = ()  # outcomes reported level by level
+
+
+def _same_cost(seconds: float) -> LookupCost:
+    return LookupCost({HIT: seconds, MISS: seconds}, write_s=seconds)
+
+
+_L2_PATH_S = IN_PROCESS_S + REDIS_ROUND_TRIP_S  # L1 checked first, then Redis
+
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy("none", None),
+    Strategy("in_memory", open_in_memory, plain_probe, _same_cost(IN_PROCESS_S)),
+    Strategy("sqlite", open_sqlite, plain_probe, _same_cost(SQLITE_S)),
+    Strategy("redis", open_redis, plain_probe, _same_cost(REDIS_ROUND_TRIP_S)),
+    Strategy("multi_level", open_multi_level, level_probe,
+             LookupCost({L1_HIT: IN_PROCESS_S, L2_HIT: _L2_PATH_S, MISS: _L2_PATH_S},
+                        write_s=_L2_PATH_S), levels=(L1_HIT, L2_HIT)),
+    # The write reuses the lookup's embedding (the cache memoises it): one round trip.
+    Strategy("semantic", open_semantic, semantic_probe,
+             LookupCost({HIT: EMBEDDING_S + REDIS_ROUND_TRIP_S,
+                         MISS: EMBEDDING_S + REDIS_ROUND_TRIP_S},
+                        write_s=REDIS_ROUND_TRIP_S)),
+)
+
+
+def shut_down(cache: BaseCache) -> None:
+    """What a stopping process does to its cache: close its file handle, if it has one."""
+    close = getattr(cache, "close", None)
+    if close is not None:
+        close()
+
+
+@functools.cache
+def embeddings_named(name: str) -> Embeddings:
+    """One instance per kind and process: the sentence model takes seconds to load."""
+    return available_embeddings()[name]()

@@ -1,0 +1,179 @@
+"""Caching (sections 30.1 and 32.3): one workload, six ways to answer it.
+
+Every strategy replays the same seeded workload on a fresh mock model with the
+cache attached the way langchain users attach one (``MockChatModel(cache=...)``):
+no cache, langchain-core's ``InMemoryCache``, SQLite, Redis, a two-level cache
+(in-process LRU over Redis) and a semantic cache (embeddings, vectors in Redis).
+A service restart, a warm-up list and single-flight are part of the scenario;
+a threshold explorer and a cache-key view explain the semantic and exact keys.
+
+The chapter notes (``book_*``) appear when the parameters are those of the
+matching ``book-*`` preset: they compare the chapter's scenario, not any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..caching import book, measures, threshold
+from ..caching.keyview import key_view
+from ..caching.replay import Question, Scenario, StrategyRun, replay
+from ..caching.strategies import STRATEGIES, CacheSettings, RunStores, embeddings_named
+from ..clock import run_virtual
+from ..component import Component, Note, Result, register
+from ..embeddings import available_embeddings
+from ..intents import CATALOGUE
+from ..params import Param, ParamSpec, Value
+from ..profiles import PROFILES
+from ..workload import WorkloadSpec, generate, in_play
+
+REQUESTS_MAX = 300
+WARMUP_QUESTIONS = 10  # the most asked intents, in their usual wording
+TRACE_ROWS = 12
+
+SPEC = ParamSpec(
+    params=(
+        Param("requests", 60, min=10, max=REQUESTS_MAX, step=10, unit="requests",
+              help="How many questions the users ask."),
+        Param("rate_per_s", 2.0, min=0.1, max=50.0, step=0.1, unit="requests/s",
+              help="How fast they arrive (Poisson arrivals)."),
+        Param("distinct_intents", 15, min=1, max=len(CATALOGUE), step=1, unit="intents",
+              help="How many different questions are in play."),
+        Param("zipf_s", 1.0, min=0.0, max=2.5, step=0.1,
+              help="Popularity skew: 0 = all equally popular, higher = a few dominate."),
+        Param("paraphrase_share", 0.3, min=0.0, max=1.0, step=0.05, unit="share",
+              help="Share of requests worded differently from the usual question."),
+        Param("ttl_s", 3600.0, min=0.0, max=3600.0, step=10.0, unit="s",
+              help="Entry lifetime in SQLite, Redis, L2 and the semantic cache; 0 = forever."),
+        Param("l1_size", 10, min=1, max=1000, step=1, unit="entries",
+              help="Entries the in-process LRU (L1) keeps."),
+        Param("l1_ttl_s", 60.0, min=0.0, max=3600.0, step=5.0, unit="s",
+              help="Entry lifetime in L1; 0 = forever."),
+        Param("semantic_threshold", 0.9, min=0.5, max=1.0, step=0.01,
+              help="Cosine similarity a stored question needs to be reused."),
+        Param("embedding", "hashed-ngrams", choices=tuple(available_embeddings()),
+              help="How questions become vectors for the semantic cache."),
+        Param("topic_filter", False,
+              help="Send the topic with each request; the semantic cache only matches within it."),
+        Param("warmup", False,
+              help=f"Ask the {WARMUP_QUESTIONS} most common questions before traffic starts."),
+        # A restart planned at or after the last request never happens, like any
+        # event scheduled after the end; that keeps every slider combination valid.
+        Param("restart_at", 0, min=0, max=REQUESTS_MAX - 1, step=1, unit="request",
+              help="Restart the service before this request; 0 = no restart."),
+        Param("concurrency", 8, min=1, max=64, step=1, unit="requests",
+              help="Requests served at once; identical ones in flight share one call."),
+        Param("model", "gpt-4o-mini", choices=tuple(PROFILES), help="Model profile."),
+    ),
+    presets={
+        # 30.1's examples: langchain's caches as they come (no TTL), the 0.9 threshold,
+        # and a restart halfway to check that SQLite keeps its entries.
+        "book-30.1": {"requests": 60, "rate_per_s": 2.0, "distinct_intents": 15,
+                      "zipf_s": 1.0, "paraphrase_share": 0.3, "ttl_s": 0.0, "l1_size": 10,
+                      "l1_ttl_s": 60.0, "semantic_threshold": 0.9, "topic_filter": False,
+                      "warmup": False, "restart_at": 30, "concurrency": 8,
+                      "model": "gpt-4o-mini"},
+        # 32.3's two levels: an LRU of 1000 entries with a 60 s TTL over Redis with 1 hour,
+        # the 0.85 threshold of 32.3.2.  Eleven minutes of slow traffic: a question asked
+        # again after more than a minute has left L1 but is still in L2, which gives
+        # about the chapter's split (L1 43 %, L2 34.5 % with seed 0).
+        "book-32.3": {"requests": 200, "rate_per_s": 0.3, "distinct_intents": 30,
+                      "zipf_s": 1.0, "paraphrase_share": 0.1, "ttl_s": 3600.0,
+                      "l1_size": 1000, "l1_ttl_s": 60.0, "semantic_threshold": 0.85,
+                      "topic_filter": False, "warmup": False, "restart_at": 0,
+                      "concurrency": 8, "model": "gpt-4o-mini"},
+    },
+)
+
+
+def _lifetime(seconds: Value) -> float | None:
+    return float(seconds) or None  # 0 on the slider means "never expires"
+
+
+def workload_spec(params: Mapping[str, Value]) -> WorkloadSpec:
+    return WorkloadSpec(
+        requests=int(params["requests"]), distinct_intents=int(params["distinct_intents"]),
+        zipf_s=float(params["zipf_s"]), paraphrase_share=float(params["paraphrase_share"]),
+        rate_per_s=float(params["rate_per_s"]),
+    )
+
+
+def warmup_questions(spec: WorkloadSpec) -> list[Question]:
+    """The warm-up list: what an operator would pick from yesterday's logs."""
+    return [Question(i.canonical, i.topic) for i in in_play(spec)[:WARMUP_QUESTIONS]]
+
+
+def scenario_for(params: Mapping[str, Value], seed: int) -> Scenario:
+    spec = workload_spec(params)
+    return Scenario(
+        requests=generate(spec, seed),
+        warmup=warmup_questions(spec) if params["warmup"] else (),
+        restart_at=int(params["restart_at"]), concurrency=int(params["concurrency"]),
+        model=str(params["model"]), seed=seed, topic_in_prompt=bool(params["topic_filter"]),
+    )
+
+
+def replay_all(scenario: Scenario, stores: RunStores) -> dict[str, StrategyRun]:
+    """Every strategy in turn, on one virtual clock (one wall-time limit for the whole run)."""
+
+    async def main() -> dict[str, StrategyRun]:
+        return {s.name: await replay(s, scenario, stores) for s in STRATEGIES}
+
+    return run_virtual(main)
+
+
+def run(params: Mapping[str, Value], seed: int) -> Result:
+    scenario = scenario_for(params, seed)
+    embeddings = embeddings_named(str(params["embedding"]))
+    settings = CacheSettings(
+        ttl_s=_lifetime(params["ttl_s"]), l1_size=int(params["l1_size"]),
+        l1_ttl_s=_lifetime(params["l1_ttl_s"]),
+        threshold=float(params["semantic_threshold"]), embeddings=embeddings,
+    )
+    with RunStores(settings, seed) as stores:
+        runs = replay_all(scenario, stores)
+    levels = {s.name: s.levels for s in STRATEGIES}
+    per_strategy = {name: measures.strategy_metrics(r, levels[name], scenario.restart_at)
+                    for name, r in runs.items()}
+    pairs = threshold.example_pairs(embeddings, settings.threshold)
+    embedding = {"name": str(params["embedding"]), "label": embeddings.label,
+                 "is_semantic": embeddings.is_semantic}
+    return Result(
+        component="caching-comparison", params=dict(params), seed=seed,
+        metrics={"strategies": per_strategy, "embedding": embedding,
+                 "requests": len(scenario.requests)},
+        series={
+            "hit_rate_over_time": measures.hit_rate_over_time(list(runs.values()), levels),
+            "threshold_explorer": threshold.explore(runs["semantic"], settings.threshold),
+            "example_pairs": pairs,
+            "cache_key": key_view(scenario.requests[0].intent, scenario.model),
+            "warmup_questions": [q.text for q in scenario.warmup],
+        },
+        trace=measures.trace(runs["multi_level"], TRACE_ROWS),
+        notes=_notes(params, runs, per_strategy, pairs, embedding),
+    )
+
+
+def _matches_preset(params: Mapping[str, Value], preset: str) -> bool:
+    return all(params[name] == value for name, value in SPEC.presets[preset].items())
+
+
+def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
+           metrics: Mapping[str, Mapping[str, Any]], pairs: list[dict[str, Any]],
+           embedding: Mapping[str, Any]) -> list[Note]:
+    # One code per embedding, so the page can say in its own language what the scores mean.
+    notes = [Note(f"embedding_{embedding['name']}",
+                  f"The semantic cache compares {embedding['label']}.", dict(embedding))]
+    if _matches_preset(params, "book-30.1"):
+        notes += book.notes_30_1(runs, threshold.neighbours(runs["semantic"]), pairs,
+                                 int(params["restart_at"]))
+    if _matches_preset(params, "book-32.3"):
+        notes += book.notes_32_3(metrics)
+    return notes
+
+
+COMPONENT = register(Component(
+    name="caching-comparison", title="Caching strategies compared", section="30.1",
+    spec=SPEC, run=run,
+))
