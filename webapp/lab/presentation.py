@@ -28,6 +28,7 @@ class Chart:
     title: str
     figure_json: str  # see figure_json(); drawn by static/js/lab.js
     table: Table
+    wide: bool = False  # spans the whole panel: long labels, many rows
 
 
 def figure_json(figure: Any) -> str:
