@@ -230,7 +230,7 @@ def _trace(run: StrategyRun) -> list[dict[str, Any]]:
 # English wording of each note; %(name)s placeholders are filled from the note's data.
 NOTE_TEXTS = {
     "book_differs": gettext_noop(
-        "The chapter says 10 requests take 12 s one by one (10 x 1.2 s) and about 2 s batched. "
+        "The chapter says 10 requests take 12 s one by one (10 × 1.2 s) and about 2 s batched. "
         "Here %(requests)s requests took %(sequential_s).1f s one by one, the sum of the calls' latencies, and "
         "%(abatch_s).1f s with abatch. Batched, the time is set by the slowest calls (the "
         "slowest took %(slowest_call_s).1f s), not a fixed 2 s; with max_concurrency below the "

@@ -16,7 +16,7 @@ from .presentation import Chart, Presentation, Table, figure_json
 TIMELINE_ROWS = 40
 
 TEXTS = {
-    "requests": FieldText(gettext_lazy("Requests"), gettext_lazy("calls")),
+    "requests": FieldText(gettext_lazy("Requests"), gettext_lazy("requests")),
     "max_concurrency": FieldText(
         gettext_lazy("max_concurrency"), "", gettext_lazy("How many calls abatch keeps in flight at once.")
     ),
@@ -32,7 +32,7 @@ TEXTS = {
     "max_retries": FieldText(
         gettext_lazy("Client retries"),
         gettext_lazy("retries"),
-        gettext_lazy("How often the client retries a 429 or 5xx, waiting the retry-after."),
+        gettext_lazy("How many times the client retries a 429 or 5xx, waiting out its Retry-After."),
     ),
     "max_tokens": FieldText(
         gettext_lazy("max_tokens"), gettext_lazy("tokens"), gettext_lazy("Cap on each answer's length; 0 means no cap.")
