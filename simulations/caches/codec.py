@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from langchain_core.caches import RETURN_VAL_TYPE
 from langchain_core.load import dumps, loads
 from langchain_core.messages import AIMessage, AIMessageChunk
@@ -17,6 +19,9 @@ _ANSWER_TYPES = [
     AIMessage,
     AIMessageChunk,
 ]
+# Distinct stored answers parsed recently.  A popular answer is read back on every
+# hit; parsing it once and copying it is several times cheaper than loads().
+DECODED_MEMO_SIZE = 512
 
 
 def encode_generations(return_val: RETURN_VAL_TYPE) -> str:
@@ -26,5 +31,11 @@ def encode_generations(return_val: RETURN_VAL_TYPE) -> str:
 def decode_generations(text: str | bytes) -> list[Generation]:
     if isinstance(text, bytes):
         text = text.decode("utf-8")
-    # A list, never a tuple: langchain treats anything but a list as a miss.
-    return list(loads(text, allowed_objects=_ANSWER_TYPES))
+    # A list, never a tuple: langchain treats anything but a list as a miss.  Deep
+    # copies, because langchain replaces a hit's message in place (zeroing its cost).
+    return [generation.model_copy(deep=True) for generation in _decoded(text)]
+
+
+@lru_cache(maxsize=DECODED_MEMO_SIZE)
+def _decoded(text: str) -> tuple[Generation, ...]:
+    return tuple(loads(text, allowed_objects=_ANSWER_TYPES))

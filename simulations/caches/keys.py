@@ -42,8 +42,20 @@ def cache_key(prompt: str, llm_string: str, *, omit: Collection[str] = ()) -> st
     ``cache_key(p, s, omit=["temperature"])`` is equal for two requests that
     differ only in temperature.  Real caches never pass it.
     """
-    fields = {name: value for name, value in key_fields(prompt, llm_string).items()
-              if name not in omit}
+    if not omit:
+        return _full_key(prompt, llm_string)
+    return _digest_fields({name: value for name, value in key_fields(prompt, llm_string).items()
+                           if name not in omit})
+
+
+@lru_cache(maxsize=256)
+def _full_key(prompt: str, llm_string: str) -> str:
+    # A miss computes the key twice (lookup, then update), and every cache in a
+    # process keys the same popular prompts: a dictionary probe instead of a digest.
+    return _digest_fields(key_fields(prompt, llm_string))
+
+
+def _digest_fields(fields: dict[str, Any]) -> str:
     # sort_keys makes the digest independent of field order; default=repr covers
     # the rare parameter value that is not plain JSON (a tuple, a set).
     text = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"),

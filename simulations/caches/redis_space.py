@@ -7,10 +7,14 @@ clock.  Whether an entry is expired is decided by comparing ``expires_at`` with
 that clock, inside a Lua script (read, compare and delete in one atomic step).
 Redis's own expiry is only a safety net, in real time, that eventually removes
 what nobody looks up or drops any more (e.g. the namespace of a crashed run).
+
+Reads and writes are Lua scripts: one command per operation, atomic, and one
+round trip, where a MULTI transaction would send five commands.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -31,19 +35,38 @@ DEFAULT_REAL_EXPIRY_S = 24 * 3600.0
 # prefix of another) and no glob characters (so drop() matches only its own keys).
 _NAMESPACE = re.compile(r"[A-Za-z0-9_.\-]{1,128}")
 
-# KEYS[1] entry; ARGV[1] now.  Returns the value, or nil when absent or expired
-# (and then deletes the entry, so expired data does not linger until the net).
-_READ_LIVE = """
-local fields = redis.call('HMGET', KEYS[1], 'value', 'expires_at')
-if not fields[1] then return false end
-if fields[2] and tonumber(fields[2]) <= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  return false
+# A Lua function, for scripts to share: the entry's value, or false when absent or
+# expired at ``now`` (and then it deletes the entry, so expired data does not
+# linger until the net).
+READ_LIVE_FUNCTION = """
+local function read_live(key, now)
+  local fields = redis.call('HMGET', key, 'value', 'expires_at')
+  if not fields[1] then return false end
+  if fields[2] and tonumber(fields[2]) <= tonumber(now) then
+    redis.call('DEL', key)
+    return false
+  end
+  return fields[1]
 end
-return fields[1]
 """
+# KEYS[1] entry; ARGV[1] now.
+_READ_LIVE = READ_LIVE_FUNCTION + "return read_live(KEYS[1], ARGV[1])\n"
+
+# A Lua function, for scripts to share: replace the entry with ``fields`` (name,
+# value, name, value...) and set its real-time safety expiry.  Replace, not merge:
+# an old expires_at must not outlive a rewrite without TTL.
+WRITE_FUNCTION = """
+local function write(key, lifetime_ms, fields)
+  redis.call('DEL', key)
+  redis.call('HSET', key, unpack(fields))
+  redis.call('PEXPIRE', key, lifetime_ms)
+end
+"""
+# KEYS[1] entry; ARGV: write_args().
+_WRITE = WRITE_FUNCTION + "write(KEYS[1], ARGV[1], {unpack(ARGV, 2)})\n"
 
 FieldValue = str | bytes
+_DROP_BATCH = 500  # keys per SCAN step and per UNLINK
 
 
 class RedisNamespace:
@@ -66,6 +89,7 @@ class RedisNamespace:
         self._prefix = f"{KEY_PREFIX}:{kind}:{namespace}:"
         self._real_expiry_s = real_expiry_s
         self._read_live = self.client.register_script(_READ_LIVE)
+        self._write = self.client.register_script(_WRITE)
 
     def key(self, *parts: str) -> str:
         return self._prefix + ":".join(parts)
@@ -77,44 +101,41 @@ class RedisNamespace:
     def write(
         self, key: str, fields: Mapping[str, FieldValue], now: float, ttl_s: float | None
     ) -> None:
-        with self.client.pipeline(transaction=True) as pipe:
-            self.stage_write(pipe, key, fields, now, ttl_s)
-            pipe.execute()
+        self._write(keys=[key], args=self.write_args(fields, now, ttl_s))
 
-    def stage_write(
-        self,
-        pipe: redis.client.Pipeline,
-        key: str,
-        fields: Mapping[str, FieldValue],
-        now: float,
-        ttl_s: float | None,
-    ) -> None:
-        """Queue a write on ``pipe``: a caller may add its own commands to the transaction."""
+    def write_args(
+        self, fields: Mapping[str, FieldValue], now: float, ttl_s: float | None
+    ) -> list[FieldValue | int]:
+        """The arguments of WRITE_FUNCTION's ``write``: the lifetime, then the fields in turn."""
         mapping = dict(fields)
         expires_at = expiry_for(now, ttl_s)
         if expires_at is not None:
             mapping["expires_at"] = repr(expires_at)
-        # Replace, not merge: an old expires_at must not outlive a rewrite without TTL.
-        pipe.delete(key)
-        pipe.hset(key, mapping=mapping)
-        self.stage_keep_alive(pipe, key, ttl_s)
+        return [self.lifetime_ms(ttl_s), *itertools.chain.from_iterable(mapping.items())]
 
-    def stage_keep_alive(
-        self, pipe: redis.client.Pipeline, key: str, ttl_s: float | None = None
-    ) -> None:
-        """Queue the real-time safety expiry of ``key``."""
-        lifetime_s = max(ttl_s or 0.0, self._real_expiry_s)
-        pipe.pexpire(key, math.ceil(lifetime_s * 1000))
+    def lifetime_ms(self, ttl_s: float | None) -> int:
+        """The real-time safety expiry, in milliseconds, of a key holding data with this TTL."""
+        return math.ceil(max(ttl_s or 0.0, self._real_expiry_s) * 1000)
 
     def drop(self) -> int:
         """Delete every key of this namespace; returns how many there were."""
-        keys = list(self.client.scan_iter(match=self._prefix + "*", count=500))
-        deleted = 0
-        for start in range(0, len(keys), 500):
-            deleted += self.client.unlink(*keys[start:start + 500])
-        return deleted
+        return drop_matching(self.client, self._prefix + "*")
 
     def close(self) -> None:
         """Release the connection, if this object opened it.  Entries stay in Redis."""
         if self._owns_client:
             self.client.close()
+
+
+def namespaces_pattern(namespaces: str) -> str:
+    """A SCAN pattern for the keys of every namespace matching the glob ``namespaces``, any kind."""
+    return f"{KEY_PREFIX}:*:{namespaces}:*"
+
+
+def drop_matching(client: redis.Redis, pattern: str) -> int:
+    """Delete every key matching the SCAN ``pattern``; returns how many there were."""
+    keys = list(client.scan_iter(match=pattern, count=_DROP_BATCH))
+    deleted = 0
+    for start in range(0, len(keys), _DROP_BATCH):
+        deleted += client.unlink(*keys[start:start + _DROP_BATCH])
+    return deleted

@@ -95,18 +95,12 @@ class SemanticCache(DirectAsyncCache):
     def lookup_with_score(self, prompt: str, llm_string: str) -> SemanticLookup:
         """The best entry's answer if it reaches the threshold, and its score either way."""
         parts = split_prompt(prompt)
-        now = self._clock()
-        ranked = self._index.ranked(
-            self._partition(parts, llm_string), self._embed(parts.question), now
-        )
-        for score, entry in ranked:
-            if score < self.threshold:
-                return SemanticLookup(None, score, entry.question)
-            raw = self._index.read(entry, now)
-            if raw is not None:
-                return SemanticLookup(decode_generations(raw), score, entry.question)
-            # Expired or deleted elsewhere since it was mirrored: try the next one.
-        return SemanticLookup(None, None, None)
+        found = self._index.nearest(self._partition(parts, llm_string),
+                                    self._embed(parts.question), self._clock(), self.threshold)
+        if found.entry is None:
+            return SemanticLookup(None, None, None)
+        value = None if found.answer is None else decode_generations(found.answer)
+        return SemanticLookup(value, found.score, found.entry.question)
 
     def update(self, prompt: str, llm_string: str, return_val: RETURN_VAL_TYPE) -> None:
         parts = split_prompt(prompt)

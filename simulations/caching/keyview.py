@@ -11,8 +11,10 @@ a different key, so a miss, although the cached answer would have been right.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.caches import RETURN_VAL_TYPE, BaseCache
@@ -87,6 +89,13 @@ def _shown(value: Any) -> str:
 
 def key_view(intent_id: str, model: str) -> dict[str, Any]:
     """The key fields of a request for ``intent_id`` to ``model``, and the variants' collisions."""
+    return copy.deepcopy(_key_view(intent_id, model))  # the caller's own, free to change
+
+
+@lru_cache(maxsize=256)
+def _key_view(intent_id: str, model: str) -> dict[str, Any]:
+    # Seven langchain calls that depend on nothing but these two names: made once
+    # per pair and process, not on every run of the comparison.
     intent = intents.get(intent_id)
     base, variants = _variants(intent.canonical, intent.paraphrases[0], model)
     base_inputs = _key_inputs(base)

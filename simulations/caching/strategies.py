@@ -14,6 +14,7 @@ trip.  They are added to each request's latency as virtual time.
 from __future__ import annotations
 
 import functools
+import os
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from langchain_core.embeddings import Embeddings
 
 from .. import redis_server
 from ..caches import LruCache, MultiLevelCache, RedisCache, SemanticCache, SQLiteCache
+from ..caches.redis_space import drop_matching, namespaces_pattern
 from ..embeddings import available_embeddings
 from .observed import HIT, L1_HIT, L2_HIT, MISS, LookupCost, Probe, level_probe, plain_probe, semantic_probe
 
@@ -35,6 +37,11 @@ IN_PROCESS_S = 0.00005
 SQLITE_S = 0.0005
 REDIS_ROUND_TRIP_S = 0.001
 EMBEDDING_S = 0.004
+
+# A RAM-backed directory for the run's SQLite file where there is one: the file
+# lives only as long as the run, and on a disk, creating it and the checkpoint at
+# close wait for fsync, which would cost more real time than all its queries.
+_RAM_DIRECTORY = Path("/dev/shm")
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class RunStores:
 
     Namespaces carry the seed and a random suffix, so concurrent runs (two web
     requests with the same seed) never read each other's entries.  :meth:`close`
-    deletes everything the run wrote.
+    deletes everything the run wrote, every namespace in one scan.
     """
 
     def __init__(self, settings: CacheSettings, seed: int,
@@ -62,16 +69,12 @@ class RunStores:
         self.run_id = f"caching-{seed}-{uuid.uuid4().hex[:12]}"
         self._owns_client = client is None
         self.client = client if client is not None else redis_server.client()
-        self._directory = tempfile.TemporaryDirectory(prefix="llmops-caching-")
+        self._directory = tempfile.TemporaryDirectory(prefix="llmops-caching-", dir=_scratch_dir())
         self.sqlite_path = Path(self._directory.name) / "llm_cache.db"
-        self._droppers: dict[str, Callable[[], Any]] = {}
         self._closers: list[Callable[[], Any]] = []
 
     def namespace(self, store: str) -> str:
         return f"{self.run_id}.{store}"
-
-    def drop_at_close(self, namespace: str, drop: Callable[[], Any]) -> None:
-        self._droppers[namespace] = drop  # one drop per namespace, whichever instance is last
 
     def close_at_end(self, close: Callable[[], Any]) -> None:
         self._closers.append(close)
@@ -80,8 +83,7 @@ class RunStores:
         try:
             for close in self._closers:
                 close()
-            for drop in self._droppers.values():
-                drop()
+            drop_matching(self.client, namespaces_pattern(self.namespace("*")))
         finally:
             if self._owns_client:
                 self.client.close()
@@ -92,6 +94,11 @@ class RunStores:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _scratch_dir() -> str | None:
+    """The RAM-backed directory if this system has one we may write to, else the default."""
+    return str(_RAM_DIRECTORY) if os.access(_RAM_DIRECTORY, os.W_OK) else None
 
 
 def open_in_memory(stores: RunStores) -> BaseCache:
@@ -106,28 +113,20 @@ def open_sqlite(stores: RunStores) -> BaseCache:
 
 
 def open_redis(stores: RunStores) -> BaseCache:
-    namespace = stores.namespace("redis")
-    cache = RedisCache(namespace, client=stores.client, ttl_s=stores.settings.ttl_s)
-    stores.drop_at_close(namespace, cache.drop)
-    return cache
+    return RedisCache(stores.namespace("redis"), client=stores.client, ttl_s=stores.settings.ttl_s)
 
 
 def open_multi_level(stores: RunStores) -> BaseCache:
     settings = stores.settings
     l1 = LruCache(settings.l1_size, ttl_s=settings.l1_ttl_s)
-    namespace = stores.namespace("l2")
-    l2 = RedisCache(namespace, client=stores.client, ttl_s=settings.ttl_s)
-    stores.drop_at_close(namespace, l2.drop)
+    l2 = RedisCache(stores.namespace("l2"), client=stores.client, ttl_s=settings.ttl_s)
     return MultiLevelCache(l1, l2)
 
 
 def open_semantic(stores: RunStores) -> BaseCache:
     settings = stores.settings
-    namespace = stores.namespace("semantic")
-    cache = SemanticCache(settings.embeddings, namespace=namespace, client=stores.client,
-                          threshold=settings.threshold, ttl_s=settings.ttl_s)
-    stores.drop_at_close(namespace, cache.drop)
-    return cache
+    return SemanticCache(settings.embeddings, namespace=stores.namespace("semantic"),
+                         client=stores.client, threshold=settings.threshold, ttl_s=settings.ttl_s)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
@@ -75,12 +76,22 @@ def explore(run: StrategyRun, active_threshold: float) -> dict[str, Any]:
 
 def example_pairs(embeddings: Embeddings, threshold: float) -> list[dict[str, Any]]:
     """Scores of same-meaning pairs and of near-miss pairs that read alike but differ."""
-    near_misses = [(intents.get(a).canonical, intents.get(b).canonical)
-                   for a, b in intents.NEAR_MISS_PAIRS]
-    pairs = [*PARAPHRASE_PAIRS, *near_misses]
-    kinds = ["paraphrase"] * len(PARAPHRASE_PAIRS) + ["near_miss"] * len(near_misses)
-    scores = similarities(embeddings, pairs)
+    pairs, kinds = _pairs()
     return [{"kind": kind, "a": a, "b": b, "score": round(score, 6),
              "same_intent": intents.intent_of(a) == intents.intent_of(b),
              "hit": score >= threshold}
-            for kind, (a, b), score in zip(kinds, pairs, scores)]
+            for kind, (a, b), score in zip(kinds, pairs, _scores(embeddings))]
+
+
+def _pairs() -> tuple[list[tuple[str, str]], list[str]]:
+    near_misses = [(intents.get(a).canonical, intents.get(b).canonical)
+                   for a, b in intents.NEAR_MISS_PAIRS]
+    kinds = ["paraphrase"] * len(PARAPHRASE_PAIRS) + ["near_miss"] * len(near_misses)
+    return [*PARAPHRASE_PAIRS, *near_misses], kinds
+
+
+@lru_cache(maxsize=8)
+def _scores(embeddings: Embeddings) -> tuple[float, ...]:
+    # The pairs are fixed, so their scores depend on the embedding model alone:
+    # computed once per model and process, not on every run.
+    return tuple(similarities(embeddings, _pairs()[0]))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-import plotly.graph_objects as go
+import plotly.io as pio
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -82,11 +84,44 @@ STYLE = {
 }
 
 
+@dataclass(frozen=True)
+class _Figure:
+    """A figure as the JSON plotly.py's ``go.Figure(data, layout)`` turns into, written directly.
+
+    The page redraws seven charts on every slider move; building and validating
+    plotly.py's object tree for them took longer than the simulation's own
+    bookkeeping, so the charts are plain dictionaries in Plotly's schema.
+    """
+
+    data: list[dict[str, Any]]
+    layout: dict[str, Any]
+
+    def to_plotly_json(self) -> dict[str, Any]:
+        return {"data": self.data, "layout": {**self.layout, "template": _template(pio.templates.default)}}
+
+
+@functools.cache
+def _template(name: str) -> dict[str, Any]:
+    # The theme go.Figure applies by default, so the charts look like every other one.
+    return pio.templates[name].to_plotly_json()
+
+
 def _layout(**extra: Any) -> dict[str, Any]:
     # uniformtext hides a bar's label rather than shrinking it into an unreadable sliver.
     return {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": 340, "font": {"size": 14},
             "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
             "uniformtext": {"minsize": 11, "mode": "hide"}, **extra}
+
+
+def _marked(layout: dict[str, Any], x: float, label: str | None = None) -> dict[str, Any]:
+    """``layout`` with a dashed vertical line at ``x`` (and its label): what ``add_vline`` adds."""
+    line = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+            "line": {"dash": "dash"}}
+    marked = {**layout, "shapes": [line]}
+    if label is not None:
+        marked["annotations"] = [{"showarrow": False, "text": label, "x": x, "xanchor": "left", "xref": "x",
+                                  "y": 1, "yanchor": "top", "yref": "y domain"}]
+    return marked
 
 
 def _pct(rate: float) -> str:
@@ -126,12 +161,12 @@ def _hit_rate_chart(result: Result) -> Chart:
         ("wrong", _("hit, wrong answer"), "x", "#b42318"),
     )
     traces = [
-        go.Bar(name=name, orientation="h", y=labels, x=[p[key] * PERCENT for p in parts],
-               text=[_pct(p[key]) if p[key] else "" for p in parts], textposition="inside", textangle=0,
-               marker={"color": colour, "pattern": {"shape": pattern}})
+        {"type": "bar", "name": name, "orientation": "h", "y": labels, "x": [p[key] * PERCENT for p in parts],
+         "text": [_pct(p[key]) if p[key] else "" for p in parts], "textposition": "inside", "textangle": 0,
+         "marker": {"color": colour, "pattern": {"shape": pattern}}}
         for key, name, pattern, colour in segments
     ]
-    fig = go.Figure(traces, layout=_layout(
+    fig = _Figure(traces, _layout(
         barmode="stack",
         xaxis={"title": {"text": _("% of requests answered from the cache")}, "range": [0, 100]},
         yaxis={"autorange": "reversed", "automargin": True}))
@@ -147,13 +182,13 @@ def _latency_chart(result: Result) -> Chart:
     per = _strategies(result)
     labels = [strategy_label(n) for n in per]
     traces = [
-        go.Bar(name=name, x=labels, y=[m[key] for m in per.values()],
-               text=[_ms(m[key]) for m in per.values()], textposition="outside",
-               marker={"pattern": {"shape": pattern}})
+        {"type": "bar", "name": name, "x": labels, "y": [m[key] for m in per.values()],
+         "text": [_ms(m[key]) for m in per.values()], "textposition": "outside",
+         "marker": {"pattern": {"shape": pattern}}}
         for key, name, pattern in (("p50_latency_ms", _("median (p50)"), ""),
                                    ("p95_latency_ms", _("p95"), "/"))
     ]
-    fig = go.Figure(traces, layout=_layout(
+    fig = _Figure(traces, _layout(
         barmode="group", yaxis={"title": {"text": _("milliseconds (log scale)")}, "type": "log"}))
     rows = [[strategy_label(n), _ms(m["p50_latency_ms"]), _ms(m["p95_latency_ms"]),
              _ms(m["p99_latency_ms"]), _ms(m["mean_latency_ms"])] for n, m in per.items()]
@@ -164,12 +199,12 @@ def _latency_chart(result: Result) -> Chart:
 def _cost_chart(result: Result) -> Chart:
     per = _strategies(result)
     labels = [strategy_label(n) for n in per]
-    fig = go.Figure(
-        go.Bar(x=labels, y=[m["cost_usd"] for m in per.values()],
-               text=[_("$%(cost).4f · %(calls)s calls") % {"cost": m["cost_usd"], "calls": m["llm_calls"]}
-                     for m in per.values()],
-               textposition="outside", marker={"pattern": {"shape": [STYLE[n][2] for n in per]}}),
-        layout=_layout(yaxis={"title": {"text": _("USD")}, "rangemode": "tozero"}))
+    fig = _Figure(
+        [{"type": "bar", "x": labels, "y": [m["cost_usd"] for m in per.values()],
+          "text": [_("$%(cost).4f · %(calls)s calls") % {"cost": m["cost_usd"], "calls": m["llm_calls"]}
+                   for m in per.values()],
+          "textposition": "outside", "marker": {"pattern": {"shape": [STYLE[n][2] for n in per]}}}],
+        _layout(yaxis={"title": {"text": _("USD")}, "rangemode": "tozero"}))
     rows = [[strategy_label(n), f"{m['cost_usd']:.5f}", m["llm_calls"], m["warmup_llm_calls"],
              m["llm_calls_without_single_flight"]] for n, m in per.items()]
     table = Table([_("Strategy"), _("Cost (USD)"), _("LLM calls"), _("of which warm-up"),
@@ -191,15 +226,15 @@ def _over_time_chart(result: Result) -> Chart:
     axis_title = _("request number (windows of %(n)s)") % {"n": window}
     if result.params["warmup"]:
         axis_title = _("request number (windows of %(n)s; warm-up before request 1)") % {"n": window}
-    fig = go.Figure(
-        [go.Scatter(x=xs, y=[r * PERCENT for r in rates], name=label, mode="lines+markers",
-                    marker={"symbol": symbol, "size": 8}, line={"dash": dash})
-         for label, rates, (symbol, dash, _pattern) in lines],
-        layout=_layout(xaxis={"title": {"text": axis_title}},
-                       yaxis={"title": {"text": _("hit rate (%)")}, "range": [-2, 102]}))
-    restart_at = int(result.params["restart_at"])
+    layout = _layout(xaxis={"title": {"text": axis_title}},
+                     yaxis={"title": {"text": _("hit rate (%)")}, "range": [-2, 102]})
     if _restarted(result):
-        fig.add_vline(x=restart_at + 1, line_dash="dash", annotation_text=_("restart"))
+        layout = _marked(layout, int(result.params["restart_at"]) + 1, _("restart"))
+    fig = _Figure(
+        [{"type": "scatter", "x": xs, "y": [r * PERCENT for r in rates], "name": label, "mode": "lines+markers",
+          "marker": {"symbol": symbol, "size": 8}, "line": {"dash": dash}}
+         for label, rates, (symbol, dash, _pattern) in lines],
+        layout)
     headers = [_("Requests")] + [label for label, _rates, _style in lines]
     rows = [[f"{start + 1}–{start + window}"] + [_pct(rates[i]) for _label, rates, _style in lines]
             for i, start in enumerate(starts)]
@@ -216,15 +251,15 @@ def _threshold_chart(result: Result) -> Chart:
     parts = (("correct_hits", _("correct hits"), "", "#2e7d32"),
              ("wrong_hits", _("wrong hits (another question's answer)"), "x", "#b42318"),
              ("misses", _("misses"), ".", "#9e9e9e"))
-    fig = go.Figure(
-        [go.Bar(name=name, x=xs, y=[r[key] for r in rows], text=[r[key] or "" for r in rows],
-                textposition="inside", textangle=0, marker={"color": colour, "pattern": {"shape": pattern}})
-         for key, name, pattern, colour in parts],
-        layout=_layout(barmode="stack",
-                       xaxis={"title": {"text": _("threshold (cosine similarity)")}, "dtick": 0.05},
-                       yaxis={"title": {"text": _("semantic lookups")}}))
     active = explorer["active_threshold"]
-    fig.add_vline(x=active, line_dash="dash", annotation_text=_("this run: %(t)s") % {"t": active})
+    fig = _Figure(
+        [{"type": "bar", "name": name, "x": xs, "y": [r[key] for r in rows], "text": [str(r[key]) if r[key] else "" for r in rows],
+          "textposition": "inside", "textangle": 0, "marker": {"color": colour, "pattern": {"shape": pattern}}}
+         for key, name, pattern, colour in parts],
+        _marked(_layout(barmode="stack",
+                        xaxis={"title": {"text": _("threshold (cosine similarity)")}, "dtick": 0.05},
+                        yaxis={"title": {"text": _("semantic lookups")}}),
+                active, _("this run: %(t)s") % {"t": active}))
     caption = _("Exact at this run's threshold (%(t)s); at the others, estimated from the nearest stored "
                 "question each of this run's %(n)s lookups found.") % {"t": active, "n": explorer["lookups"]}
     table = Table([_("Threshold"), _("Correct hits"), _("Wrong hits"), _("Misses")],
@@ -245,15 +280,15 @@ def _pairs_chart(result: Result) -> Chart:
     traces = []
     for kind, name, symbol, colour in kinds:
         chosen = [p for p in pairs if p["kind"] == kind]
-        traces.append(go.Scatter(
-            name=name, x=[p["score"] for p in chosen], y=[_pair_label(p) for p in chosen],
-            mode="markers+text", text=[f"{p['score']:.2f}" for p in chosen], textposition="middle right",
-            marker={"symbol": symbol, "size": 11, "color": colour}))
-    fig = go.Figure(traces, layout=_layout(
+        traces.append({
+            "type": "scatter", "name": name, "x": [p["score"] for p in chosen], "y": [_pair_label(p) for p in chosen],
+            "mode": "markers+text", "text": [f"{p['score']:.2f}" for p in chosen], "textposition": "middle right",
+            "marker": {"symbol": symbol, "size": 11, "color": colour}})
+    fig = _Figure(traces, _marked(_layout(
         height=max(340, 24 * len(pairs) + 90),
         xaxis={"title": {"text": _("cosine similarity")}, "range": [0, 1.08]},
-        yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}}))
-    fig.add_vline(x=threshold, line_dash="dash", annotation_text=_("threshold %(t)s") % {"t": threshold})
+        yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}}),
+        threshold, _("threshold %(t)s") % {"t": threshold}))
     rows = [[p["a"], p["b"], _("yes") if p["same_intent"] else _("no"), f"{p['score']:.3f}",
              _pair_outcome(p)] for p in pairs]
     caption = _("Scores under the active embedding: %(embedding)s.") % {
@@ -316,15 +351,15 @@ def _key_chart(result: Result) -> Chart:
     labels, grid = _key_grid(view)
     steps = len(KEY_COLOURS)
     scale = [[edge / steps, colour] for i, colour in enumerate(KEY_COLOURS) for edge in (i, i + 1)]
-    fig = go.Figure(
-        go.Heatmap(z=grid, x=columns, y=labels, zmin=-0.5, zmax=steps - 0.5, colorscale=scale,
-                   showscale=False,
-                   text=[[_key_state_text(s) for s in row] for row in grid], texttemplate="%{text}",
-                   textfont={"size": 12},
-                   hovertemplate="%{y} · %{x}: %{text}<extra></extra>", xgap=2, ygap=2),
-        layout=_layout(height=60 + 36 * len(labels), xaxis={"side": "top"},
-                       yaxis={"autorange": "reversed", "automargin": True},
-                       margin={"l": 10, "r": 10, "t": 40, "b": 10}))
+    fig = _Figure(
+        [{"type": "heatmap", "z": grid, "x": columns, "y": labels, "zmin": -0.5, "zmax": steps - 0.5,
+          "colorscale": scale, "showscale": False,
+          "text": [[_key_state_text(s) for s in row] for row in grid], "texttemplate": "%{text}",
+          "textfont": {"size": 12},
+          "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>", "xgap": 2, "ygap": 2}],
+        _layout(height=60 + 36 * len(labels), xaxis={"side": "top"},
+                yaxis={"autorange": "reversed", "automargin": True},
+                margin={"l": 10, "r": 10, "t": 40, "b": 10}))
     rows = [[label] + [_key_state_text(s) for s in row] for label, row in zip(labels, grid)]
     values = "; ".join(f"{f['field']} = {f['value']}" for f in view["fields"])
     caption = _("Base request: “%(question)s” to %(model)s. Key fields: %(values)s") % {
