@@ -30,6 +30,15 @@ class Note:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+def note(templates: Mapping[str, str], code: str, **data: Any) -> Note:
+    """A Note whose English text is ``templates[code]`` filled from ``data``.
+
+    The templates are marked with ``text.gettext_noop``, so the web app shows the
+    same wording translated, filled from the same ``data``.
+    """
+    return Note(code, templates[code] % data, data)
+
+
 @dataclass(frozen=True)
 class Result:
     component: str

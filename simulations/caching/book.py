@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..component import Note
+from ..component import Note, note
+from ..text import gettext_noop
 from .measures import percentile, share, to_ms
 from .replay import StrategyRun
 from .threshold import Neighbour, classify
@@ -29,6 +30,47 @@ BOOK_BEFORE_MEAN_MS = 800.0
 BOOK_AFTER_MEAN_MS = 50.0
 BOOK_AFTER_P99_MS = 200.0
 PERCENT = 100.0
+
+# English wording of each note; %(name)s placeholders are filled from the note's data.
+NOTE_TEXTS = {
+    "book_30_1_latency": gettext_noop(
+        "The chapter times the first call at %(book_first_s)s s and the cached repeat at %(book_cached_s)s s. "
+        "Here the in-memory cache's first miss took %(first_miss_ms).0f ms and its median hit %(hit_p50_ms).2f ms "
+        "(a modelled lookup)."),
+    "book_30_1_threshold_is_distance": gettext_noop(
+        "langchain's RedisSemanticCache compares score_threshold with a vector distance (1 − cosine similarity; "
+        "its default is 0.2), not a similarity: the chapter's %(book_threshold)s accepts any neighbour with a "
+        "similarity of %(similarity)s or more. Judged by the nearest stored question of each of this run's "
+        "%(lookups)s semantic lookups, that would serve about %(wrong_at_distance)s wrong answers, against "
+        "%(wrong_at_book)s at a similarity of %(book_threshold)s."),
+    "book_30_1_pair_hits": gettext_noop(
+        "The chapter's pair “%(a)s” / “%(b)s” scores %(score).3f with the active embedding: a hit at its "
+        "threshold of %(book_threshold)s."),
+    "book_30_1_pair_misses": gettext_noop(
+        "The chapter's pair “%(a)s” / “%(b)s” scores %(score).3f with the active embedding: a miss at its "
+        "threshold of %(book_threshold)s."),
+    "book_30_1_restart": gettext_noop(
+        "After the restart at request %(restart_at)s, the in-memory cache answered %(in_memory_pct).0f%% of the "
+        "remaining %(remaining)s requests and SQLite %(sqlite_pct).0f%%: as the chapter says, the file survives "
+        "the restart."),
+    "book_32_3_levels": gettext_noop(
+        "The chapter expects L1 ≈ %(book_l1_pct).0f%% and L2 ≈ %(book_l2_pct).0f%%. This run: L1 %(l1_pct).1f%%, "
+        "L2 %(l2_pct).1f%%, %(hit_pct).1f%% in all."),
+    "book_32_3_mean_does_not_add_up": gettext_noop(
+        "With %(book_hit_pct).0f%% hits, %(book_miss_pct).0f%% of requests still take the uncached time: at the "
+        "chapter's own %(book_before_ms).0f ms the average is at least %(book_floor_ms).0f ms even if hits took no "
+        "time at all, not %(book_after_ms).0f ms, which would need %(needed_pct).2f%% hits. Here: "
+        "%(none_mean_ms).0f ms without a cache, %(mean_ms).0f ms with the multi-level cache at %(hit_pct).1f%% "
+        "hits (the misses alone account for %(floor_ms).0f ms)."),
+    "book_32_3_p99": gettext_noop(
+        "The chapter's P99 of %(book_after_p99_ms).0f ms cannot hold either: while more than 1%% of requests "
+        "miss, the slowest 1%% are all misses, so P99 stays near the uncached tail. Here %(miss_pct).1f%% miss: "
+        "P99 %(p99_ms).0f ms with the multi-level cache, %(none_p99_ms).0f ms without."),
+    "book_32_3_l1_never_hits": gettext_noop(
+        "The chapter's L1 never hits: _get_l1 is a method under functools.lru_cache that returns None (and "
+        "caches that None), and _set_l1 calls __setitem__ on a function, which raises AttributeError on the "
+        "first miss."),
+}
 
 
 def mean_floor_ms(hit_rate: float, miss_ms: float) -> float:
@@ -55,12 +97,7 @@ def _latency_30_1(run: StrategyRun) -> Note:
     data = {"book_first_s": BOOK_FIRST_CALL_S, "book_cached_s": BOOK_CACHED_CALL_S,
             "first_miss_ms": to_ms(first_miss.latency_s) if first_miss else 0.0,
             "hit_p50_ms": to_ms(percentile(hits, 50))}
-    return Note(
-        "book_30_1_latency",
-        f"The chapter times the first call at {BOOK_FIRST_CALL_S} s and the cached repeat at "
-        f"{BOOK_CACHED_CALL_S} s. Here the in-memory cache's first miss took "
-        f"{data['first_miss_ms']:.0f} ms and its median hit {data['hit_p50_ms']:.2f} ms "
-        "(a modelled lookup).", data)
+    return note(NOTE_TEXTS, "book_30_1_latency", **data)
 
 
 def _distance_30_1(found: Sequence[Neighbour]) -> Note:
@@ -70,14 +107,7 @@ def _distance_30_1(found: Sequence[Neighbour]) -> Note:
     data = {"book_threshold": BOOK_THRESHOLD, "similarity": similarity, "lookups": len(found),
             "wrong_at_distance": classify(found, similarity)["wrong_hits"],
             "wrong_at_book": classify(found, BOOK_THRESHOLD)["wrong_hits"]}
-    return Note(
-        "book_30_1_threshold_is_distance",
-        "langchain's RedisSemanticCache compares score_threshold with a vector distance "
-        "(1 - cosine similarity; its default is 0.2), not a similarity: the chapter's 0.9 "
-        f"accepts any neighbour with a similarity of {similarity} or more. Judged by the nearest "
-        f"stored question of each of this run's {len(found)} semantic lookups, that would serve "
-        f"about {data['wrong_at_distance']} wrong answers, against {data['wrong_at_book']} at a "
-        f"similarity of {BOOK_THRESHOLD}.", data)
+    return note(NOTE_TEXTS, "book_30_1_threshold_is_distance", **data)
 
 
 def _pair_30_1(pairs: Sequence[Mapping[str, Any]]) -> Note:
@@ -85,11 +115,7 @@ def _pair_30_1(pairs: Sequence[Mapping[str, Any]]) -> Note:
     data = {"a": python["a"], "b": python["b"], "score": python["score"],
             "book_threshold": BOOK_THRESHOLD}
     hit = python["score"] >= BOOK_THRESHOLD
-    verdict = "a hit" if hit else "a miss"
-    return Note(
-        "book_30_1_pair_hits" if hit else "book_30_1_pair_misses",
-        f"The chapter's pair '{python['a']}' / '{python['b']}' scores {python['score']:.3f} "
-        f"with the active embedding: {verdict} at its threshold of {BOOK_THRESHOLD}.", data)
+    return note(NOTE_TEXTS, "book_30_1_pair_hits" if hit else "book_30_1_pair_misses", **data)
 
 
 def _restart_30_1(runs: Mapping[str, StrategyRun], restart_at: int) -> Note:
@@ -97,31 +123,20 @@ def _restart_30_1(runs: Mapping[str, StrategyRun], restart_at: int) -> Note:
     after = {name: share(runs[name].served[restart_at:]) * PERCENT for name in ("in_memory", "sqlite")}
     data = {"restart_at": restart_at, "remaining": remaining,
             "in_memory_pct": after["in_memory"], "sqlite_pct": after["sqlite"]}
-    return Note(
-        "book_30_1_restart",
-        f"After the restart at request {restart_at}, the in-memory cache answered "
-        f"{after['in_memory']:.0f} % of the remaining {remaining} requests and SQLite "
-        f"{after['sqlite']:.0f} %: as the chapter says, the file survives the restart.", data)
+    return note(NOTE_TEXTS, "book_30_1_restart", **data)
 
 
 def notes_32_3(metrics: Mapping[str, Mapping[str, Any]]) -> list[Note]:
     levels, bare = metrics["multi_level"], metrics["none"]
     return [_levels_32_3(levels), _mean_32_3(levels, bare), _tail_32_3(levels, bare),
-            Note("book_32_3_l1_never_hits",
-                 "The chapter's L1 never hits: _get_l1 is a method under functools.lru_cache "
-                 "that returns None (and caches that None), and _set_l1 calls __setitem__ on "
-                 "a function, which raises AttributeError on the first miss.", {})]
+            note(NOTE_TEXTS, "book_32_3_l1_never_hits")]
 
 
 def _levels_32_3(levels: Mapping[str, Any]) -> Note:
     data = {"book_l1_pct": BOOK_L1_HIT_RATE * PERCENT, "book_l2_pct": BOOK_L2_HIT_RATE * PERCENT,
             "l1_pct": levels["l1_hit_rate"] * PERCENT, "l2_pct": levels["l2_hit_rate"] * PERCENT,
             "hit_pct": levels["hit_rate"] * PERCENT}
-    return Note(
-        "book_32_3_levels",
-        f"The chapter expects L1 ≈ {data['book_l1_pct']:.0f} % and L2 ≈ "
-        f"{data['book_l2_pct']:.0f} %. This run: L1 {data['l1_pct']:.1f} %, L2 "
-        f"{data['l2_pct']:.1f} %, {data['hit_pct']:.1f} % in all.", data)
+    return note(NOTE_TEXTS, "book_32_3_levels", **data)
 
 
 def _mean_32_3(levels: Mapping[str, Any], bare: Mapping[str, Any]) -> Note:
@@ -134,23 +149,10 @@ def _mean_32_3(levels: Mapping[str, Any], bare: Mapping[str, Any]) -> Note:
             "none_mean_ms": bare["mean_latency_ms"], "mean_ms": levels["mean_latency_ms"],
             "hit_pct": levels["hit_rate"] * PERCENT,
             "floor_ms": mean_floor_ms(levels["hit_rate"], bare["mean_latency_ms"])}
-    return Note(
-        "book_32_3_mean_does_not_add_up",
-        f"With {data['book_hit_pct']:.0f} % hits, {data['book_miss_pct']:.0f} % of requests "
-        f"still take the uncached time: at the chapter's own {BOOK_BEFORE_MEAN_MS:.0f} ms the "
-        f"average is at least {data['book_floor_ms']:.0f} ms even if hits took no time at all, "
-        f"not {BOOK_AFTER_MEAN_MS:.0f} ms, which would need {data['needed_pct']:.2f} % hits. "
-        f"Here: {data['none_mean_ms']:.0f} ms without a cache, {data['mean_ms']:.0f} ms with "
-        f"the multi-level cache at {data['hit_pct']:.1f} % hits (the misses alone account for "
-        f"{data['floor_ms']:.0f} ms).", data)
+    return note(NOTE_TEXTS, "book_32_3_mean_does_not_add_up", **data)
 
 
 def _tail_32_3(levels: Mapping[str, Any], bare: Mapping[str, Any]) -> Note:
     data = {"book_after_p99_ms": BOOK_AFTER_P99_MS, "p99_ms": levels["p99_latency_ms"],
             "none_p99_ms": bare["p99_latency_ms"], "miss_pct": (1 - levels["hit_rate"]) * PERCENT}
-    return Note(
-        "book_32_3_p99",
-        f"The chapter's P99 of {BOOK_AFTER_P99_MS:.0f} ms cannot hold either: while more than "
-        "1 % of requests miss, the slowest 1 % are all misses, so P99 stays near the uncached "
-        f"tail. Here {data['miss_pct']:.1f} % miss: P99 {data['p99_ms']:.0f} ms with the "
-        f"multi-level cache, {data['none_p99_ms']:.0f} ms without.", data)
+    return note(NOTE_TEXTS, "book_32_3_p99", **data)

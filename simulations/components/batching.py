@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now, run_virtual
-from ..component import Component, Note, Result, register
+from ..component import Component, Note, Result, note, register
 from ..intents import intent_of
 from ..mock_llm import CallRecord, MockChatModel, MockLLMError, Provider
 from ..params import Param, ParamSpec, Value
@@ -251,25 +251,21 @@ NOTE_TEXTS = {
 }
 
 
-def _note(code: str, **data: Any) -> Note:
-    return Note(code, NOTE_TEXTS[code] % data, data)
-
-
 def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
            sweep: Mapping[int, StrategyRun]) -> list[Note]:
     sequential, batched = runs["sequential"], runs["abatch"]
     ok_latencies = [c.end_s - c.start_s for c in batched.calls if c.outcome == "ok"]
     notes = [
-        _note("book_differs", book_sequential_s=BOOK_SEQUENTIAL_S, book_batch_s=BOOK_BATCH_S,
+        note(NOTE_TEXTS, "book_differs", book_sequential_s=BOOK_SEQUENTIAL_S, book_batch_s=BOOK_BATCH_S,
               requests=len(batched.outputs), sequential_s=sequential.wall_s, abatch_s=batched.wall_s,
               slowest_call_s=max(ok_latencies, default=0.0)),
-        _note("batch_is_not_one_call", requests=len(batched.outputs), api_calls=len(batched.calls)),
+        note(NOTE_TEXTS, "batch_is_not_one_call", requests=len(batched.outputs), api_calls=len(batched.calls)),
     ]
     if batched.failed:
-        notes.append(_note("failures_isolated", failed=batched.failed, ok=batched.ok))
+        notes.append(note(NOTE_TEXTS, "failures_isolated", failed=batched.failed, ok=batched.ok))
     limited = [c for c, r in sweep.items() if r.rate_limited]
     if limited:
-        notes.append(_note("rate_limit_binds", rate_limit_rpm=params["rate_limit_rpm"],
+        notes.append(note(NOTE_TEXTS, "rate_limit_binds", rate_limit_rpm=params["rate_limit_rpm"],
                            from_max_concurrency=limited[0]))
     return notes
 

@@ -21,11 +21,12 @@ from ..caching.keyview import key_view
 from ..caching.replay import Question, Scenario, StrategyRun, replay
 from ..caching.strategies import STRATEGIES, CacheSettings, RunStores, embeddings_named
 from ..clock import run_virtual
-from ..component import Component, Note, Result, register
+from ..component import Component, Note, Result, note, register
 from ..embeddings import available_embeddings
 from ..intents import CATALOGUE
 from ..params import Param, ParamSpec, Value
 from ..profiles import PROFILES
+from ..text import gettext_noop
 from ..workload import WorkloadSpec, generate, in_play
 
 REQUESTS_MAX = 300
@@ -157,6 +158,18 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
     )
 
 
+# What the active embedding's scores mean, one note per embedding.
+EMBEDDING_NOTE_TEXTS = {
+    "embedding_hashed-ngrams": gettext_noop(
+        "The semantic cache compares hashed n-gram vectors: they measure shared words, not meaning, so a "
+        "reworded question can score low while “enable” and “disable” score high."),
+    "embedding_minilm": gettext_noop(
+        "The semantic cache compares all-MiniLM-L6-v2 sentence embeddings: closer to meaning, yet near misses "
+        "such as “enable” and “disable” still score high."),
+}
+NOTE_TEXTS = {**EMBEDDING_NOTE_TEXTS, **book.NOTE_TEXTS}
+
+
 def _matches_preset(params: Mapping[str, Value], preset: str) -> bool:
     return all(params[name] == value for name, value in SPEC.presets[preset].items())
 
@@ -164,9 +177,7 @@ def _matches_preset(params: Mapping[str, Value], preset: str) -> bool:
 def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
            metrics: Mapping[str, Mapping[str, Any]], pairs: list[dict[str, Any]],
            embedding: Mapping[str, Any]) -> list[Note]:
-    # One code per embedding, so the page can say in its own language what the scores mean.
-    notes = [Note(f"embedding_{embedding['name']}",
-                  f"The semantic cache compares {embedding['label']}.", dict(embedding))]
+    notes = [note(NOTE_TEXTS, f"embedding_{embedding['name']}", **embedding)]
     if _matches_preset(params, "book-30.1"):
         notes += book.notes_30_1(runs, threshold.neighbours(runs["semantic"]), pairs,
                                  int(params["restart_at"]))

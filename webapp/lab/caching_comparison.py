@@ -15,6 +15,7 @@ from simulations.caches import MultiLevelCache, SemanticCache, SingleFlight
 from simulations.caching.replay import Service, replay
 from simulations.caching.strategies import open_multi_level, open_semantic
 from simulations.component import Result
+from simulations.components import caching
 
 from .forms import FieldText
 from .presentation import Chart, Presentation, Table, figure_json
@@ -168,6 +169,7 @@ def _hit_rate_chart(result: Result) -> Chart:
     ]
     fig = _Figure(traces, _layout(
         barmode="stack",
+        # xgettext:no-python-format
         xaxis={"title": {"text": _("% of requests answered from the cache")}, "range": [0, 100]},
         yaxis={"autorange": "reversed", "automargin": True}))
     rows = [[strategy_label(n), _pct(m["hit_rate"]), _pct(m.get("l1_hit_rate", 0.0)),
@@ -295,7 +297,7 @@ def _pairs_chart(result: Result) -> Chart:
         "embedding": embedding_label(result.metrics["embedding"]["name"])}
     table = Table([_("Question A"), _("Question B"), _("Same meaning"), _("Score"), _("At the threshold")],
                   rows, caption)
-    return Chart("chart-pairs", _("Nearest-neighbour scores of example pairs"), figure_json(fig), table)
+    return Chart("chart-pairs", _("Similarity scores of example pairs"), figure_json(fig), table, wide=True)
 
 
 def _pair_outcome(pair: Mapping[str, Any]) -> str:
@@ -365,7 +367,7 @@ def _key_chart(result: Result) -> Chart:
     caption = _("Base request: “%(question)s” to %(model)s. Key fields: %(values)s") % {
         "question": view["question"], "model": view["model"], "values": values}
     return Chart("chart-cache-key", _("Cache key: what collides or misses when a field is left out"),
-                 figure_json(fig), Table([_("Key")] + columns, rows, caption))
+                 figure_json(fig), Table([_("Key")] + columns, rows, caption), wide=True)
 
 
 def charts(result: Result) -> list[Chart]:
@@ -424,51 +426,6 @@ def _restart_and_warmup(per: Mapping[str, Mapping[str, Any]], params: Mapping[st
     return sentences
 
 
-NOTE_TEXTS = {
-    "embedding_hashed-ngrams": gettext_lazy(
-        "The semantic cache compares hashed n-gram vectors: they measure shared words, not meaning, so a "
-        "reworded question can score low while “enable” and “disable” score high."),
-    "embedding_minilm": gettext_lazy(
-        "The semantic cache compares all-MiniLM-L6-v2 sentence embeddings: closer to meaning, yet near misses "
-        "such as “enable” and “disable” still score high."),
-    "book_30_1_latency": gettext_lazy(
-        "The chapter times the first call at %(book_first_s)s s and the cached repeat at %(book_cached_s)s s. "
-        "Here the in-memory cache's first miss took %(first_miss_ms).0f ms and its median hit %(hit_p50_ms).2f ms "
-        "(a modelled lookup)."),
-    "book_30_1_threshold_is_distance": gettext_lazy(
-        "langchain's RedisSemanticCache compares score_threshold with a vector distance (1 − cosine similarity; "
-        "its default is 0.2), not a similarity: the chapter's %(book_threshold)s accepts any neighbour with a "
-        "similarity of %(similarity)s or more. Judged by the nearest stored question of each of this run's "
-        "%(lookups)s semantic lookups, that would serve about %(wrong_at_distance)s wrong answers, against "
-        "%(wrong_at_book)s at a similarity of %(book_threshold)s."),
-    "book_30_1_pair_hits": gettext_lazy(
-        "The chapter's pair “%(a)s” / “%(b)s” scores %(score).3f with the active embedding: a hit at its "
-        "threshold of %(book_threshold)s."),
-    "book_30_1_pair_misses": gettext_lazy(
-        "The chapter's pair “%(a)s” / “%(b)s” scores %(score).3f with the active embedding: a miss at its "
-        "threshold of %(book_threshold)s."),
-    "book_30_1_restart": gettext_lazy(
-        "After the restart at request %(restart_at)s, the in-memory cache answered %(in_memory_pct).0f%% of the "
-        "remaining %(remaining)s requests and SQLite %(sqlite_pct).0f%%: as the chapter says, the file survives "
-        "the restart."),
-    "book_32_3_levels": gettext_lazy(
-        "The chapter expects L1 ≈ %(book_l1_pct).0f%% and L2 ≈ %(book_l2_pct).0f%%. This run: L1 %(l1_pct).1f%%, "
-        "L2 %(l2_pct).1f%%, %(hit_pct).1f%% in all."),
-    "book_32_3_mean_does_not_add_up": gettext_lazy(
-        "With %(book_hit_pct).0f%% hits, %(book_miss_pct).0f%% of requests still take the uncached time: at the "
-        "chapter's own %(book_before_ms).0f ms the average is at least %(book_floor_ms).0f ms even if hits took no "
-        "time at all, not %(book_after_ms).0f ms, which would need %(needed_pct).2f%% hits. Here: "
-        "%(none_mean_ms).0f ms without a cache, %(mean_ms).0f ms with the multi-level cache at %(hit_pct).1f%% "
-        "hits (the misses alone account for %(floor_ms).0f ms)."),
-    "book_32_3_p99": gettext_lazy(
-        "The chapter's P99 of %(book_after_p99_ms).0f ms cannot hold either: while more than 1%% of requests "
-        "miss, the slowest 1%% are all misses, so P99 stays near the uncached tail. Here %(miss_pct).1f%% miss: "
-        "P99 %(p99_ms).0f ms with the multi-level cache, %(none_p99_ms).0f ms without."),
-    "book_32_3_l1_never_hits": gettext_lazy(
-        "The chapter's L1 never hits: _get_l1 is a method under functools.lru_cache that returns None (and "
-        "caches that None), and _set_l1 calls __setitem__ on a function, which raises AttributeError on the "
-        "first miss."),
-}
 
 PRESENTATION = Presentation(
     title=gettext_lazy("Caching strategies compared"),
@@ -476,7 +433,7 @@ PRESENTATION = Presentation(
     charts=charts,
     metrics=metrics,
     summary=summary,
-    note_texts=NOTE_TEXTS,
+    note_texts=caching.NOTE_TEXTS,
     code=(
         (gettext_lazy("One service process: the cache attached to the model"), Service.__init__),
         (gettext_lazy("Serving a request, single-flight in front"), Service.ask),
