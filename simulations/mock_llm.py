@@ -22,7 +22,7 @@ One attempt, as seen from the client:
   the OpenAI SDK under ``ChatOpenAI`` does (its default is 2; here it is 0 so
   every failure reaches the caller unless asked for).
 
-Answers are fixed per (intent, model), so a cached answer given to a different
+Answers (see answers.py) are fixed per (intent, model), so a cached answer given to a different
 question is visible in ``response_metadata["intent"]``.  Random draws come from
 one seeded generator per model instance, three per call in call order.
 """
@@ -31,12 +31,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from langchain_core.language_models import BaseChatModel
@@ -44,9 +42,9 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field, PrivateAttr, field_validator
 
-from . import intents
+from . import answers
 from .profiles import PROFILES, ModelProfile, profile
-from .tokens import count_chat_tokens, count_tokens, token_pieces
+from .tokens import count_chat_tokens
 
 # The OpenAI Python client gives up on a silent server after ten minutes.
 DEFAULT_CLIENT_TIMEOUT_S = 600.0
@@ -59,8 +57,6 @@ SDK_FIRST_BACKOFF_S = 0.5
 SDK_MAX_BACKOFF_S = 8.0
 SDK_BACKOFF_JITTER = 0.25
 SDK_MAX_RETRY_AFTER_S = 60.0
-UNKNOWN_INTENT_COMPLEXITY = 0.5
-SUBJECT_CHARS = 60  # how much of an unknown question its reply restates
 # Metadata key (in the run's config) copied into each CallRecord, to tie attempts to requests.
 REQUEST_ID_KEY = "request_id"
 
@@ -312,11 +308,11 @@ class MockChatModel(BaseChatModel):
         fault_roll = rng.random()
         correct_roll = rng.random()
 
-        intent_id, lead, complexity = _intent(_question(messages))
+        intent_id, lead, complexity = answers.intent(_question(messages))
         input_tokens = count_chat_tokens([m.text for m in messages], spec.encoding)
         room = spec.context_window - input_tokens
         limit = min(spec.max_output_tokens, room, max_tokens or room)
-        answer = _answer(intent_id, lead, complexity, self.model, spec.encoding)
+        answer = answers.reply_tokens(intent_id, lead, complexity, self.model, spec.encoding)
         pieces = answer[:max(limit, 0)]
         reply_s = ttft + (len(pieces) - 1) / spec.tokens_per_s
         outcome, duration, error = self._fault(fault_roll, ttft, reply_s, streaming)
@@ -476,68 +472,3 @@ def _drain_on_new_loop(stream: AsyncIterator[ChatGenerationChunk]) -> Iterator[C
     finally:
         loop.run_until_complete(stream.aclose())
         loop.close()
-
-
-# -- answers ---------------------------------------------------------------------------
-# Memoised pure functions: the same questions come back thousands of times per run.
-
-@lru_cache(maxsize=65_536)
-def _intent(question: str) -> tuple[str, str, float]:
-    """(intent id, lead, complexity) of a question.
-
-    The lead opens the reply: a catalogue intent's answer, else a restatement of
-    the normalized question, so two intents never share a reply.
-    """
-    intent_id = intents.intent_of(question)
-    try:
-        known = intents.get(intent_id)
-    except KeyError:
-        subject = intents.normalize(question)
-        if len(subject) > SUBJECT_CHARS:
-            subject = subject[:SUBJECT_CHARS - 3] + "..."
-        return intent_id, f'About "{subject}":', UNKNOWN_INTENT_COMPLEXITY
-    lead = known.answer if known.answer.endswith((".", "!", "?")) else known.answer + "."
-    return intent_id, lead, known.complexity
-
-
-# Neutral follow-up sentences that pad a reply to its intended length.
-_FOLLOW_UPS = (
-    "That is the short answer; the details depend on your setup.",
-    "If anything is unclear, ask and I will go into more detail.",
-    "Here is a bit more context in case it helps.",
-    "This covers the common cases.",
-    "There are a few edge cases, but they rarely matter in practice.",
-    "It is worth checking the official documentation for the latest details.",
-    "A quick test with your own data will confirm it.",
-    "The same idea applies in most similar situations.",
-    "Keep in mind that behaviour can change between versions.",
-    "First, make sure the basics are in place.",
-    "Then change one thing at a time and check the result.",
-    "Finally, write down what worked so it is easy to repeat.",
-    "Some of this depends on your account settings.",
-    "An example usually makes the idea much clearer.",
-    "Measure before and after, so you know the change helped.",
-    "If it fails, wait a moment and try again.",
-    "I hope this helps.",
-)
-
-
-def _answer_length(intent_id: str, complexity: float) -> int:
-    """Target reply length in tokens: longer for harder questions, with a fixed jitter per intent."""
-    jitter = zlib.crc32(intent_id.encode()) % 41 - 20
-    return max(8, round(24 + 150 * complexity) + jitter)
-
-
-@lru_cache(maxsize=65_536)
-def _answer(intent_id: str, lead: str, complexity: float, model: str,
-            encoding: str) -> tuple[str, ...]:
-    """The reply's tokens, fixed per (intent, model): the lead, then whole sentences to the length."""
-    order = random.Random(f"{intent_id}|{model}").sample(_FOLLOW_UPS, len(_FOLLOW_UPS))
-    target = _answer_length(intent_id, complexity)
-    parts = [lead]
-    tokens = count_tokens(lead, encoding)
-    while tokens < target:
-        sentence = order[(len(parts) - 1) % len(order)]
-        parts.append(sentence)
-        tokens += count_tokens(" " + sentence, encoding)
-    return token_pieces(" ".join(parts), encoding)
