@@ -63,9 +63,12 @@ class _VirtualSelector(selectors.DefaultSelector):
 
     def select(self, timeout: float | None = None):
         loop = self.loop
-        ready = super().select(0)
-        if ready or timeout == 0 or loop is None:
-            return ready
+        if loop is None or self._real_io_possible():
+            ready = super().select(0)
+            if ready or timeout == 0 or loop is None:
+                return ready
+        elif timeout == 0:
+            return []
         loop.check_wall_limit()
         if loop.threads_in_flight:
             # A worker thread will wake us through the self-pipe; wait for it in
@@ -75,6 +78,11 @@ class _VirtualSelector(selectors.DefaultSelector):
             raise SimulationDeadlock("all tasks are waiting and no timer is pending")
         loop.advance_to_next_timer()
         return []
+
+    def _real_io_possible(self) -> bool:
+        # Nothing can arrive unless a worker thread is running or a file descriptor
+        # other than the loop's own wake-up pipe is registered: skip the syscall.
+        return bool(self.loop.threads_in_flight) or len(self.get_map()) > 1
 
 
 class VirtualClockLoop(asyncio.SelectorEventLoop):
