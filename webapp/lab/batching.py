@@ -10,7 +10,7 @@ from simulations.component import Result
 from simulations.components import batching
 
 from .forms import FieldText
-from .presentation import Chart, Presentation, Table, figure_json
+from .presentation import Chart, Presentation, Table, chart_layout, figure_json
 
 # How many requests per strategy the timeline draws; the rest are summarised.
 TIMELINE_ROWS = 40
@@ -53,10 +53,6 @@ PATTERNS = {"sequential": "", "abatch": "/", "gather": "."}
 OUTCOME_STYLE = {"ok": ("#0b5cad", ""), "error": ("#b42318", "x"), "rate_limited": ("#d4a72c", "/")}
 
 
-def _layout(**extra) -> dict:
-    return {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": 320, "font": {"size": 14}, **extra}
-
-
 def _wall_chart(result: Result) -> Chart:
     rows = result.series["wall_time"]
     labels = [strategy_label(r["strategy"]) for r in rows]
@@ -70,7 +66,7 @@ def _wall_chart(result: Result) -> Chart:
             textposition="auto",
             marker={"pattern": {"shape": [PATTERNS.get(r["strategy"], "") for r in rows]}},
         ),
-        layout=_layout(xaxis={"title": {"text": _("seconds (simulated)")}}, yaxis={"automargin": True}),
+        layout=chart_layout(xaxis={"title": {"text": _("seconds (simulated)")}}, yaxis={"automargin": True}),
     )
     table = Table([_("Strategy"), _("Wall time (s)")], [[lbl, f"{s:.2f}"] for lbl, s in zip(labels, seconds)])
     return Chart("chart-wall", _("Total wall time per strategy"), figure_json(fig), table)
@@ -97,12 +93,11 @@ def _timeline_chart(result: Result) -> Chart:
     height = max(320, 14 * len({(r["strategy"], r["request"]) for r in shown}) + 80)
     fig = go.Figure(
         traces,
-        layout=_layout(
+        layout=chart_layout(
             height=height,
             barmode="overlay",
             xaxis={"title": {"text": _("seconds (simulated)")}},
             yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}},
-            legend={"orientation": "h", "y": 1.02, "yanchor": "bottom"},
         ),
     )
     table = Table(
@@ -132,7 +127,7 @@ def _sweep_chart(result: Result) -> Chart:
             textposition="top center",
             name=_("throughput"),
         ),
-        layout=_layout(
+        layout=chart_layout(
             xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
             yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"},
         ),

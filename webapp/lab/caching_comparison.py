@@ -18,7 +18,7 @@ from simulations.component import Result
 from simulations.components import caching
 
 from .forms import FieldText
-from .presentation import Chart, Presentation, Table, figure_json
+from .presentation import Chart, Presentation, Table, chart_layout, figure_json
 
 PERCENT = 100.0
 
@@ -107,13 +107,6 @@ def _template(name: str) -> dict[str, Any]:
     return pio.templates[name].to_plotly_json()
 
 
-def _layout(**extra: Any) -> dict[str, Any]:
-    # uniformtext hides a bar's label rather than shrinking it into an unreadable sliver.
-    return {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": 340, "font": {"size": 14},
-            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
-            "uniformtext": {"minsize": 11, "mode": "hide"}, **extra}
-
-
 def _marked(layout: dict[str, Any], x: float, label: str | None = None) -> dict[str, Any]:
     """``layout`` with a dashed vertical line at ``x`` (and its label): what ``add_vline`` adds."""
     line = {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
@@ -167,7 +160,7 @@ def _hit_rate_chart(result: Result) -> Chart:
          "marker": {"color": colour, "pattern": {"shape": pattern}}}
         for key, name, pattern, colour in segments
     ]
-    fig = _Figure(traces, _layout(
+    fig = _Figure(traces, chart_layout(
         barmode="stack",
         # xgettext:no-python-format
         xaxis={"title": {"text": _("% of requests answered from the cache")}, "range": [0, 100]},
@@ -190,7 +183,7 @@ def _latency_chart(result: Result) -> Chart:
         for key, name, pattern in (("p50_latency_ms", _("median (p50)"), ""),
                                    ("p95_latency_ms", _("p95"), "/"))
     ]
-    fig = _Figure(traces, _layout(
+    fig = _Figure(traces, chart_layout(
         barmode="group", yaxis={"title": {"text": _("milliseconds (log scale)")}, "type": "log"}))
     rows = [[strategy_label(n), _ms(m["p50_latency_ms"]), _ms(m["p95_latency_ms"]),
              _ms(m["p99_latency_ms"]), _ms(m["mean_latency_ms"])] for n, m in per.items()]
@@ -206,7 +199,7 @@ def _cost_chart(result: Result) -> Chart:
           "text": [_("$%(cost).4f · %(calls)s calls") % {"cost": m["cost_usd"], "calls": m["llm_calls"]}
                    for m in per.values()],
           "textposition": "outside", "marker": {"pattern": {"shape": [STYLE[n][2] for n in per]}}}],
-        _layout(yaxis={"title": {"text": _("USD")}, "rangemode": "tozero"}))
+        chart_layout(yaxis={"title": {"text": _("USD")}, "rangemode": "tozero"}))
     rows = [[strategy_label(n), f"{m['cost_usd']:.5f}", m["llm_calls"], m["warmup_llm_calls"],
              m["llm_calls_without_single_flight"]] for n, m in per.items()]
     table = Table([_("Strategy"), _("Cost (USD)"), _("LLM calls"), _("of which warm-up"),
@@ -228,7 +221,7 @@ def _over_time_chart(result: Result) -> Chart:
     axis_title = _("request number (windows of %(n)s)") % {"n": window}
     if result.params["warmup"]:
         axis_title = _("request number (windows of %(n)s; warm-up before request 1)") % {"n": window}
-    layout = _layout(xaxis={"title": {"text": axis_title}},
+    layout = chart_layout(xaxis={"title": {"text": axis_title}},
                      yaxis={"title": {"text": _("hit rate (%)")}, "range": [-2, 102]})
     if _restarted(result):
         layout = _marked(layout, int(result.params["restart_at"]) + 1, _("restart"))
@@ -258,7 +251,7 @@ def _threshold_chart(result: Result) -> Chart:
         [{"type": "bar", "name": name, "x": xs, "y": [r[key] for r in rows], "text": [str(r[key]) if r[key] else "" for r in rows],
           "textposition": "inside", "textangle": 0, "marker": {"color": colour, "pattern": {"shape": pattern}}}
          for key, name, pattern, colour in parts],
-        _marked(_layout(barmode="stack",
+        _marked(chart_layout(barmode="stack",
                         xaxis={"title": {"text": _("threshold (cosine similarity)")}, "dtick": 0.05},
                         yaxis={"title": {"text": _("semantic lookups")}}),
                 active, _("this run: %(t)s") % {"t": active}))
@@ -286,7 +279,7 @@ def _pairs_chart(result: Result) -> Chart:
             "type": "scatter", "name": name, "x": [p["score"] for p in chosen], "y": [_pair_label(p) for p in chosen],
             "mode": "markers+text", "text": [f"{p['score']:.2f}" for p in chosen], "textposition": "middle right",
             "marker": {"symbol": symbol, "size": 11, "color": colour}})
-    fig = _Figure(traces, _marked(_layout(
+    fig = _Figure(traces, _marked(chart_layout(
         height=max(340, 24 * len(pairs) + 90),
         xaxis={"title": {"text": _("cosine similarity")}, "range": [0, 1.08]},
         yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 11}}),
@@ -359,7 +352,7 @@ def _key_chart(result: Result) -> Chart:
           "text": [[_key_state_text(s) for s in row] for row in grid], "texttemplate": "%{text}",
           "textfont": {"size": 12},
           "hovertemplate": "%{y} · %{x}: %{text}<extra></extra>", "xgap": 2, "ygap": 2}],
-        _layout(height=60 + 36 * len(labels), xaxis={"side": "top"},
+        chart_layout(height=60 + 36 * len(labels), xaxis={"side": "top"},
                 yaxis={"autorange": "reversed", "automargin": True},
                 margin={"l": 10, "r": 10, "t": 40, "b": 10}))
     rows = [[label] + [_key_state_text(s) for s in row] for label, row in zip(labels, grid)]

@@ -6,6 +6,7 @@ builds a :class:`Presentation`; :func:`presentation_for` finds it by name.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 from collections.abc import Callable, Mapping, Sequence
@@ -35,6 +36,14 @@ def figure_json(figure: Any) -> str:
     """A plotly.py figure as JSON that is safe inside a <script> element."""
     text = json.dumps(figure.to_plotly_json(), separators=(",", ":"), default=_plain)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def chart_layout(**extra: Any) -> dict[str, Any]:
+    """The layout every lab chart starts from; ``extra`` adds keys or replaces them."""
+    # uniformtext hides a bar's label rather than shrinking it into an unreadable sliver.
+    return {"margin": {"l": 10, "r": 10, "t": 10, "b": 40}, "height": 340, "font": {"size": 14},
+            "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom"},
+            "uniformtext": {"minsize": 11, "mode": "hide"}, **extra}
 
 
 def _plain(value: Any) -> Any:
@@ -75,7 +84,11 @@ class Presentation:
         return gettext(template) % dict(note.data)
 
     def code_blocks(self) -> list[CodeBlock]:
-        return [CodeBlock(str(title), inspect.getsource(func)) for title, func in self.code]
+        return [CodeBlock(str(title), _source(func)) for title, func in self.code]
+
+
+# Source files do not change while the app runs: read each function's source once.
+_source = functools.cache(inspect.getsource)
 
 
 def presentation_for(component_name: str) -> Presentation:
