@@ -137,7 +137,8 @@ def _sweep_chart(result: Result) -> Chart:
         fig.add_hline(
             y=limit / 60,
             line_dash="dash",
-            annotation_text=_("rate limit: %(rps).1f req/s") % {"rps": limit / 60},
+            # The provider counts per minute: a run shorter than a minute may burst above this line.
+            annotation_text=_("rate limit, averaged over a minute: %(rps).1f req/s") % {"rps": limit / 60},
         )
     table = Table(
         ["max_concurrency", _("Throughput (req/s)"), _("Wall time (s)"), _("Rate-limited calls")],
