@@ -30,7 +30,7 @@ def main() -> None:
     from django.urls import reverse
     from django.utils import translation
 
-    from simulations.component import all_components
+    from simulations.registry import all_components
     from webapp.lessons import course
 
     from .stats import describe_ms

@@ -23,9 +23,9 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-# Real seconds a single simulation may take before it is stopped, unless the
-# caller (a web request, a command) sets a budget with wall_limit().
-DEFAULT_WALL_LIMIT_S = 10.0
+# Real seconds a single simulation run may take before it is stopped: the one default,
+# which settings.SIMULATION_WALL_LIMIT_S overrides for the web app and the command line.
+DEFAULT_WALL_LIMIT_S = 5.0
 # (perf_counter deadline, budget in seconds) of the innermost wall_limit() block
 _budget: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("budget", default=None)
 

@@ -1,19 +1,24 @@
-"""The contract every interactive component follows, and the registry of them.
+"""The contract every interactive component follows.
 
 A component is a :class:`ParamSpec` plus ``run(params, seed) -> Result``.  The
 result is plain data (numbers, lists, strings) so it can be cached as JSON,
 printed by the command line, charted by the web app and compared in golden tests.
+What a result *means* (verdicts, splits, comparisons with the chapter) is computed
+here, in ``simulations/``; the web app only words and draws it.
+
+The registry of components is :mod:`simulations.registry`, which imports the
+component modules; this module imports none of them.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .clock import wall_limit
+from .clock import DEFAULT_WALL_LIMIT_S, wall_limit
 from .params import ParamSpec, Value
 
 
@@ -21,22 +26,26 @@ from .params import ParamSpec, Value
 class Note:
     """A remark about a result, e.g. where the chapter's figure differs.
 
-    ``code`` names the kind of note so the web app can show it in the reader's
-    language; ``text`` is the English wording; ``data`` fills the placeholders.
+    ``code`` names the kind of note; ``template`` is its English wording, marked
+    with ``gettext_noop`` so the web app can show it translated; ``data`` fills the
+    template's ``%(name)s`` placeholders.
     """
 
     code: str
-    text: str
+    template: str
     data: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.template % dict(self.data)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "text": self.text, "template": self.template, "data": dict(self.data)}
 
 
 def note(templates: Mapping[str, str], code: str, **data: Any) -> Note:
-    """A Note whose English text is ``templates[code]`` filled from ``data``.
-
-    The templates are marked with ``text.gettext_noop``, so the web app shows the
-    same wording translated, filled from the same ``data``.
-    """
-    return Note(code, templates[code] % data, data)
+    """A Note whose English wording is ``templates[code]`` (marked with gettext_noop)."""
+    return Note(code, templates[code], data)
 
 
 @dataclass(frozen=True)
@@ -50,65 +59,55 @@ class Result:
     notes: list[Note] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["notes"] = [n.to_dict() for n in self.notes]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Result:
         fields = dict(data)
-        fields["notes"] = [Note(**n) for n in data.get("notes", [])]
+        fields["notes"] = [Note(n["code"], n["template"], n["data"]) for n in data.get("notes", [])]
         return cls(**fields)
 
 
 @dataclass(frozen=True)
+class CodeRef:
+    """A function whose source a lesson shows as "the code that ran"; ``title`` is marked with gettext_noop."""
+
+    title: str
+    function: Callable[..., Any]
+
+
+@dataclass(frozen=True)
 class Component:
-    """A named simulation.  ``section`` is the lesson it belongs to (e.g. '30.2')."""
+    """A named simulation.
+
+    ``name`` is the one name from module to URL: ``simulations/components/<name>.py``
+    and ``webapp/lab/<name>.py`` with dashes as underscores, ``/<lang>/lab/<name>/``.
+    ``title`` is marked with gettext_noop; ``section`` is the chapter section it
+    belongs to (e.g. '30.2'); ``code`` is what the lesson shows as the code that ran.
+    """
 
     name: str
     title: str
     section: str
     spec: ParamSpec
     run: Callable[[Mapping[str, Value], int], Result]
-    # Real seconds one run may take before it is stopped (see clock.SimulationTimeout).
-    wall_limit_s: float = 5.0
+    code: Sequence[CodeRef] = ()
 
-    def execute(self, raw: Mapping[str, Any], *, preset: str | None = None, seed: int = 0) -> Result:
-        """Parse ``raw`` against the spec and run within the component's time budget.
+    def execute(self, raw: Mapping[str, Any], *, preset: str | None = None, seed: int = 0,
+                wall_limit_s: float = DEFAULT_WALL_LIMIT_S) -> Result:
+        """Parse ``raw`` against the spec and run within ``wall_limit_s`` real seconds.
 
-        Raises ParamError on bad input, clock.SimulationTimeout past the budget.
+        Raises ParamError on bad input, clock.SimulationTimeout past the limit.
         """
-        params = self.spec.parse(raw, preset)
-        with wall_limit(self.wall_limit_s):
+        return self.run_parsed(self.spec.parse(raw, preset), seed, wall_limit_s)
+
+    def run_parsed(self, params: Mapping[str, Value], seed: int,
+                   wall_limit_s: float = DEFAULT_WALL_LIMIT_S) -> Result:
+        """Run on values already parsed by ``spec.parse``, within ``wall_limit_s`` real seconds."""
+        with wall_limit(wall_limit_s):
             return self.run(params, seed)
-
-
-_REGISTRY: dict[str, Component] = {}
-
-
-def register(component: Component) -> Component:
-    if component.name in _REGISTRY:
-        raise ValueError(f"component {component.name!r} registered twice")
-    _REGISTRY[component.name] = component
-    return component
-
-
-def get(name: str) -> Component:
-    _load_all()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        known = ", ".join(sorted(_REGISTRY)) or "none"
-        raise KeyError(f"unknown component {name!r} (known: {known})") from None
-
-
-def all_components() -> list[Component]:
-    _load_all()
-    return sorted(_REGISTRY.values(), key=lambda c: (c.section, c.name))
-
-
-def _load_all() -> None:
-    # Importing a component module registers it; the list is explicit so the
-    # order and the set of components are visible in one place.
-    from . import components  # noqa: F401
 
 
 def code_version() -> str:

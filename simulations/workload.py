@@ -66,7 +66,7 @@ class WorkloadSpec:
 
 def _check(ok: bool, name: str, message: str) -> None:
     if not ok:
-        raise ParamError(name, message)
+        raise ParamError(name, "invalid", reason=message)
 
 
 def _validate(spec: WorkloadSpec) -> None:

@@ -24,3 +24,13 @@ def redis_client():
     from webapp.redis_conn import redis_client as client
 
     return client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def empty_result_cache():
+    """Each session starts from an empty result cache, so a test runs the simulation it claims to test."""
+    from webapp.redis_conn import redis_client as client
+
+    redis = client()
+    for key in redis.scan_iter("llmopslab:result:*", count=1000):
+        redis.delete(key)

@@ -15,6 +15,7 @@ import plotly
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from simulations.clock import DEFAULT_WALL_LIMIT_S
 from simulations.redis_server import ensure_redis_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -164,7 +165,7 @@ STORAGES = {
 }
 
 # Simulations: real seconds one run may take, and how long results stay cached.
-SIMULATION_WALL_LIMIT_S = float(env_int("SIMULATION_WALL_LIMIT_S", 5, minimum=1))
+SIMULATION_WALL_LIMIT_S = float(env_int("SIMULATION_WALL_LIMIT_S", int(DEFAULT_WALL_LIMIT_S), minimum=1))
 RESULT_CACHE_TTL_S = env_int("RESULT_CACHE_TTL_S", 24 * 3600, minimum=0)
 
 # A provider-style rate limit on the mock endpoint, shared by every process through

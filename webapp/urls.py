@@ -12,5 +12,6 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", include("webapp.lessons.urls")),
+    path("", include("webapp.lab.urls")),
     prefix_default_language=True,
 )

@@ -5,5 +5,5 @@
 turns requests into figures, :mod:`.threshold` explores the semantic threshold,
 :mod:`.keyview` shows what goes into an exact cache's key and :mod:`.book` sets
 the chapters' figures beside ours.  The component itself is
-``simulations.components.caching``.
+``simulations.components.caching_comparison``.
 """

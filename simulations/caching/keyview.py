@@ -27,6 +27,16 @@ from ..mock_llm import MockChatModel
 
 VALUE_CHARS = 90  # how much of a field's value the view shows
 
+# What happens to a variant of the base request under a key: it shares the base's
+# entry or not, and that is right or wrong depending on whether the base's answer fits it.
+APART, SHARED, WRONG, MISSED = "apart", "shared", "wrong_answer", "missed"
+
+
+def verdict(shares_entry: bool, same_meaning: bool) -> str:
+    if shares_entry:
+        return SHARED if same_meaning else WRONG
+    return MISSED if same_meaning else APART
+
 
 class _KeyProbe(BaseCache):
     """Records what langchain asks a cache, and answers so the model is never called."""
@@ -108,12 +118,22 @@ def _key_view(intent_id: str, model: str) -> dict[str, Any]:
         return [code for code, pair in inputs.items()
                 if cache_key(*pair) != full_key and cache_key(*pair, omit=[name]) == mine]
 
+    same_key = {v.code: cache_key(*inputs[v.code]) == full_key for v in variants}
+    collisions = {name: collides_without(name) for name in fields}
+
+    def row(without: str | None) -> list[str]:
+        return [verdict(same_key[v.code] or (without is not None and v.code in collisions[without]),
+                        v.same_meaning) for v in variants]
+
     return {
         "question": intent.canonical,
         "model": model,
-        "fields": [{"field": name, "value": _shown(value), "collides_without": collides_without(name)}
+        "fields": [{"field": name, "value": _shown(value), "collides_without": collisions[name]}
                    for name, value in fields.items()],
         "variants": [{"variant": v.code, "detail": v.detail, "same_meaning": v.same_meaning,
-                      "same_key": cache_key(*inputs[v.code]) == full_key}
+                      "same_key": same_key[v.code]}
                      for v in variants],
+        # One row for the full key, then one per field left out: each variant's verdict.
+        "verdicts": [{"without": None, "verdicts": row(None)}]
+                    + [{"without": name, "verdicts": row(name)} for name in fields],
     }

@@ -53,6 +53,7 @@ def strategy_metrics(run: StrategyRun, levels: Sequence[str], restart_at: int) -
         "hit_rate": share(served),
         **{f"{level}_hit_rate": share(served, frozenset({level})) for level in levels},
         "wrong_answer_rate": sum(s.wrong for s in served) / len(served) if served else 0.0,
+        "right_hit_rate": sum(s.hit and not s.wrong for s in served) / len(served) if served else 0.0,
         "p50_latency_ms": to_ms(percentile(latencies, 50)),
         "p95_latency_ms": to_ms(percentile(latencies, 95)),
         "p99_latency_ms": to_ms(percentile(latencies, 99)),

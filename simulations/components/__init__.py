@@ -1,4 +1,4 @@
-"""Every registered component, imported once so each module registers itself."""
+"""One module per component, named as the component is (dashes as underscores).
 
-from . import batching  # noqa: F401
-from . import caching  # noqa: F401
+They are listed in :mod:`simulations.registry`.
+"""

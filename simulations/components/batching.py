@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..clock import now, run_virtual
-from ..component import Component, Note, Result, note, register
+from ..component import CodeRef, Component, Note, Result, note
 from ..intents import intent_of
 from ..mock_llm import CallRecord, MockChatModel, MockLLMError, Provider
 from ..params import Param, ParamSpec, Value
@@ -44,19 +44,21 @@ BOOK_BATCH_S = 2.0
 
 SPEC = ParamSpec(
     params=(
-        Param("requests", 10, min=1, max=100, step=1, unit="requests",
-              help="How many independent prompts to send."),
-        Param("max_concurrency", 5, min=1, max=100, step=1, unit="calls",
-              help="abatch's limit on calls in flight at once."),
-        Param("model", "gpt-4o-mini", choices=tuple(PROFILES), help="Model profile."),
-        Param("failure_rate", 0.0, min=0.0, max=0.5, step=0.01,
-              help="Share of calls that fail with HTTP 500."),
-        Param("rate_limit_rpm", 0, min=0, max=10_000, step=10, unit="requests/min",
-              help="Provider limit per sliding minute; 0 means no limit."),
-        Param("max_retries", 2, min=0, max=5, step=1, unit="retries",
-              help="Client retries per call (ChatOpenAI's default is 2)."),
-        Param("max_tokens", 0, min=0, max=500, step=1, unit="tokens",
-              help="Cap on reply length; 0 means no cap."),
+        Param("requests", 10, min=1, max=100, step=1, label=gettext_noop("Requests"),
+              unit=gettext_noop("requests"), help=gettext_noop("How many independent prompts to send.")),
+        Param("max_concurrency", 5, min=1, max=100, step=1, label=gettext_noop("max_concurrency"),
+              help=gettext_noop("How many calls abatch keeps in flight at once.")),
+        Param("model", "gpt-4o-mini", choices=tuple(PROFILES), label=gettext_noop("Model")),
+        Param("failure_rate", 0.0, min=0.0, max=0.5, step=0.01, label=gettext_noop("Failure rate"),
+              unit=gettext_noop("share"), help=gettext_noop("Share of calls that fail with a server error.")),
+        Param("rate_limit_rpm", 0, min=0, max=10_000, step=10, label=gettext_noop("Provider rate limit"),
+              unit=gettext_noop("req/min"),
+              help=gettext_noop("Requests per minute the provider accepts; 0 means no limit.")),
+        Param("max_retries", 2, min=0, max=5, step=1, label=gettext_noop("Client retries"),
+              unit=gettext_noop("retries"),
+              help=gettext_noop("How many times the client retries a 429 or 5xx, waiting out its Retry-After.")),
+        Param("max_tokens", 0, min=0, max=500, step=1, label=gettext_noop("max_tokens"),
+              unit=gettext_noop("tokens"), help=gettext_noop("Cap on each answer's length; 0 means no cap.")),
     ),
     presets={
         # 68 output tokens at 85 tokens/s plus 0.4 s to the first token: about 1.2 s a call.
@@ -103,13 +105,13 @@ def prompts(count: int) -> list[str]:
 
 
 def _model(params: Mapping[str, Value], seed: int) -> MockChatModel:
-    rpm = int(params["rate_limit_rpm"])
+    rpm = params["rate_limit_rpm"]
     return MockChatModel(
-        model=str(params["model"]), seed=seed,
-        failure_rate=float(params["failure_rate"]),
+        model=params["model"], seed=seed,
+        failure_rate=params["failure_rate"],
         timeout_rate=0.0,  # a hung call would wait out the client's 600 s and hide the lesson
-        max_retries=int(params["max_retries"]),
-        max_tokens=int(params["max_tokens"]) or None,
+        max_retries=params["max_retries"],
+        max_tokens=params["max_tokens"] or None,
         provider=Provider(requests_per_minute=rpm) if rpm else None,
     )
 
@@ -150,7 +152,7 @@ def run_strategy(strategy: str, params: Mapping[str, Value], seed: int,
                  max_concurrency: int) -> StrategyRun:
     """Send ``params['requests']`` prompts the ``strategy`` way on a fresh model and clock."""
     model = _model(params, seed)
-    texts = prompts(int(params["requests"]))
+    texts = prompts(params["requests"])
 
     async def main() -> tuple[float, list[Any]]:
         outputs = await RUNNERS[strategy](model, texts, max_concurrency)
@@ -175,8 +177,8 @@ def sweep_points(requests: int) -> list[int]:
 
 def run(params: Mapping[str, Value], seed: int) -> Result:
     # All these runs share the caller's real-time budget (clock.wall_limit).
-    requests = int(params["requests"])
-    runs = {s: run_strategy(s, params, seed, int(params["max_concurrency"])) for s in STRATEGIES}
+    requests = params["requests"]
+    runs = {s: run_strategy(s, params, seed, params["max_concurrency"]) for s in STRATEGIES}
     sweep = {c: run_strategy("abatch", params, seed, c) for c in sweep_points(requests)}
     sequential, batched = runs["sequential"], runs["abatch"]
     return Result(
@@ -270,6 +272,11 @@ def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
     return notes
 
 
-COMPONENT = register(Component(
-    name="batching", title="Batching and async", section="30.2", spec=SPEC, run=run,
-))
+COMPONENT = Component(
+    name="batching", title=gettext_noop("Batching and async"), section="30.2", spec=SPEC, run=run,
+    code=(
+        CodeRef(gettext_noop("Sequential: one ainvoke after another"), _sequential),
+        CodeRef(gettext_noop("abatch with max_concurrency and return_exceptions"), _abatch),
+        CodeRef(gettext_noop("asyncio.gather of ainvoke"), _gather),
+    ),
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from simulations.component import get
+from simulations.registry import get
 from simulations.components.batching import (
     SPEC,
     StrategyRun,

@@ -9,8 +9,8 @@ import pytest
 from simulations import intents
 from simulations.caching.measures import percentile
 from simulations.caching.threshold import THRESHOLDS
-from simulations.component import get
-from simulations.components.caching import SPEC, warmup_questions, workload_spec
+from simulations.registry import get
+from simulations.components.caching_comparison import SPEC, warmup_questions, workload_spec
 from simulations.params import ParamError
 from simulations.redis_server import client
 

@@ -12,7 +12,8 @@ def test_each_caching_lesson_renders_with_its_lab(client, language, slug, anchor
     assert response.status_code == 200
     html = response.content.decode()
     assert f'<section id="{anchor}"' in html
-    assert 'id="lab-result"' in html and 'data-figure="chart-threshold"' in html
+    assert 'id="lab-caching-comparison-result"' in html
+    assert 'data-figure="lab-caching-comparison-chart-threshold"' in html
     assert 'class="errata"' in html and 'class="predict"' in html
 
 
@@ -25,7 +26,7 @@ def test_the_multilevel_lesson_starts_from_the_chapter_preset(client):
 def test_bad_threshold_is_a_400_naming_the_field(client):
     response = client.get("/en/lessons/caching-basics/", {"semantic_threshold": 1.5})
     assert response.status_code == 400
-    assert "less than or equal to 1" in response.content.decode()
+    assert "must be at most 1" in response.content.decode()
 
 
 def test_json_has_one_object_per_strategy():

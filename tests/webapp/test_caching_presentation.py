@@ -7,13 +7,14 @@ import json
 import pytest
 from django.utils import translation
 
-from simulations.component import Result, get
-from webapp.lab.caching_comparison import APART, MISSED, SHARED, WRONG, _key_grid
-from webapp.lab.presentation import presentation_for
+from simulations.component import Result
+from simulations.registry import get
+from simulations.caching.keyview import APART, MISSED, SHARED, WRONG
+from webapp.lab.presentation import code_blocks, note_text
+from webapp.lab.presenters import presentation_for
 
 LANGUAGES = ("en", "zh-hans")
-CHART_IDS = ["chart-hit-rate", "chart-latency", "chart-cost", "chart-over-time", "chart-threshold",
-             "chart-pairs", "chart-cache-key"]
+CHART_KEYS = ["hit-rate", "latency", "cost", "over-time", "threshold", "pairs", "cache-key"]
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +48,29 @@ def _trace_has_data(trace: dict) -> bool:
 def test_every_chart_is_valid_json_with_data_and_a_table(presentation, request, source, language):
     with translation.override(language):
         charts = presentation.charts(request.getfixturevalue(source))
-    assert [chart.id for chart in charts] == CHART_IDS
+    assert [chart.key for chart in charts] == CHART_KEYS
     for chart in charts:
         figure = json.loads(chart.figure_json)
-        assert figure["data"] and all(_trace_has_data(trace) for trace in figure["data"]), chart.id
-        assert chart.title and chart.table.rows, chart.id
-        assert all(len(row) == len(chart.table.headers) for row in chart.table.rows), chart.id
+        assert figure["data"] and all(_trace_has_data(trace) for trace in figure["data"]), chart.key
+        assert chart.title and chart.table.rows, chart.key
+        assert all(len(row) == len(chart.table.headers) for row in chart.table.rows), chart.key
         assert "<" not in chart.figure_json  # safe inside a <script> element
 
 
 def test_series_are_told_apart_by_more_than_colour(presentation, result):
     with translation.override("en"):
-        charts = {chart.id: json.loads(chart.figure_json) for chart in presentation.charts(result)}
-    lines = charts["chart-over-time"]["data"]
+        charts = {chart.key: json.loads(chart.figure_json) for chart in presentation.charts(result)}
+    lines = charts["over-time"]["data"]
     assert len({trace["marker"]["symbol"] for trace in lines}) == len(lines)
-    bars = charts["chart-hit-rate"]["data"]
+    bars = charts["hit-rate"]["data"]
     assert len({trace["marker"]["pattern"]["shape"] for trace in bars}) == len(bars)
-    pairs = charts["chart-pairs"]["data"]
+    pairs = charts["pairs"]["data"]
     assert {trace["marker"]["symbol"] for trace in pairs} == {"circle", "x"}
 
 
 def test_the_over_time_chart_marks_the_restart(presentation, result):
     with translation.override("en"):
-        chart = next(c for c in presentation.charts(result) if c.id == "chart-over-time")
+        chart = next(c for c in presentation.charts(result) if c.key == "over-time")
     shapes = json.loads(chart.figure_json)["layout"]["shapes"]
     assert [shape["x0"] for shape in shapes] == [31]
 
@@ -99,7 +100,7 @@ def test_the_metrics_table_has_a_row_per_strategy(presentation, result, language
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_note_is_filled_in(presentation, book_results, language):
     with translation.override(language):
-        texts = [presentation.note(note) for result in book_results for note in result.notes]
+        texts = [note_text(note) for result in book_results for note in result.notes]
     assert len(texts) == 10
     assert all(text and "%(" not in text for text in texts)
     if language == "en":
@@ -108,18 +109,17 @@ def test_every_note_is_filled_in(presentation, book_results, language):
 
 def test_the_key_view_marks_wrong_answers_and_needless_misses(result):
     view = result.series["cache_key"]
-    with translation.override("en"):
-        labels, grid = _key_grid(view)
+    rows = {row["without"]: row["verdicts"] for row in view["verdicts"]}
     variants = [v["variant"] for v in view["variants"]]
-    full_key, without_model = grid[0], grid[labels.index("without model_name")]
+    full_key, without_model = rows[None], rows["model_name"]
     assert dict(zip(variants, full_key)) == {
         "temperature": APART, "model": APART, "max_tokens": APART, "system_prompt": APART,
         "paraphrase": MISSED, "message_id": SHARED}
     assert without_model[variants.index("model")] == WRONG
 
 
-def test_the_code_that_ran_is_the_real_source(presentation):
-    blocks = presentation.code_blocks()
+def test_the_code_that_ran_is_the_real_source():
+    blocks = code_blocks(get("caching-comparison").code)
     sources = "\n".join(block.source for block in blocks)
     assert "async def ask" in sources and "def lookup_with_score" in sources
     assert "MockChatModel(" in sources and "SingleFlight()" in sources

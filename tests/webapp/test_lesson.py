@@ -1,9 +1,11 @@
 """The lesson page: full page, htmx partials, and bad input."""
 
 import pytest
+from django.utils.html import escape
 
 URL = "/en/lessons/batching-async/"
-HTMX_RESULT = {"HX-Request": "true", "HX-Target": "lab-result"}
+HTMX_RESULT = {"HX-Request": "true", "HX-Target": "lab-batching-result"}
+HTMX_PANEL = {"HX-Request": "true", "HX-Target": "lab-batching"}
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
@@ -12,7 +14,7 @@ def test_full_page_has_lesson_text_and_live_result(client, language):
     assert response.status_code == 200
     html = response.content.decode()
     assert '<section id="s30-2"' in html and '<section id="s30-3"' in html
-    assert 'id="lab-panel"' in html and 'id="lab-result"' in html
+    assert 'id="lab-batching"' in html and 'id="lab-batching-result"' in html
     assert 'role="status"' in html
     assert "plotly/plotly.min.js" in html
     assert 'class="errata"' in html
@@ -23,13 +25,15 @@ def test_summary_is_translated(client):
     assert "顺序" in html or "逐个" in html
 
 
-def test_htmx_rerun_returns_only_the_result_partial(client):
+def test_htmx_rerun_returns_the_result_and_out_of_band_status(client):
     response = client.get(URL, {"requests": 12, "seed": 3}, headers=HTMX_RESULT)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="lab-result"')
-    assert "<html" not in html
-    assert "12 requests" in html
+    assert html.lstrip().startswith('<div id="lab-batching-result"')
+    assert "<html" not in html and "<form" not in html  # the learner's fields are never replaced
+    assert 'id="lab-batching-status" class="status" role="status" aria-live="polite" hx-swap-oob="true">12 requests' in html
+    assert 'id="batching-requests_errors" class="errors" hx-swap-oob="true"></div>' in html  # cleared
+    assert response["Vary"] == "HX-Request, HX-Target"
 
 
 def test_parameters_change_the_numbers(client):
@@ -45,33 +49,52 @@ def test_share_link_carries_every_parameter_and_the_seed(client):
 
 
 @pytest.mark.parametrize(
-    ("query", "message"),
+    ("query", "field", "message"),
     [
-        ({"requests": 1000}, "less than or equal to 100"),
-        ({"requests": "many"}, "Enter a whole number"),
-        ({"model": "gpt-9"}, "Select a valid choice"),
-        ({"failure_rate": -1}, "greater than or equal to 0"),
-        ({"seed": -5}, "greater than or equal to 0"),
+        ({"requests": 1000}, "requests", "must be at most 100"),
+        ({"requests": ""}, "requests", "a value is required"),
+        ({"requests": "many"}, "requests", "must be a number, got “many”"),
+        ({"requests": "2.5"}, "requests", "must be a whole number, got “2.5”"),
+        ({"model": "gpt-9"}, "model", "must be one of gpt-4o"),
+        ({"failure_rate": -1}, "failure_rate", "must be at least 0"),
+        ({"seed": -5}, "seed", "must be at least 0"),
     ],
 )
-def test_bad_input_is_a_400_with_the_field_message(client, query, message):
+def test_bad_input_is_a_400_with_the_message_beside_its_field(client, query, field, message):
     response = client.get(URL, query)
     assert response.status_code == 400
-    assert message in response.content.decode()
+    html = response.content.decode()
+    assert f'<div id="batching-{field}_errors" class="errors"><p class="error">{escape(message)}' in html
+    assert f'{field}: {escape(message)}' in html  # the status line names the field and the problem
 
 
-def test_bad_input_over_htmx_swaps_the_whole_panel(client):
+def test_bad_input_over_htmx_keeps_the_fields_and_the_last_result(client):
     response = client.get(URL, {"requests": 0}, headers=HTMX_RESULT)
     assert response.status_code == 400
-    assert response["HX-Retarget"] == "#lab-panel"
-    assert response["HX-Reswap"] == "outerHTML"
-    assert response.content.decode().lstrip().startswith('<section id="lab-panel"')
+    assert response["HX-Reswap"] == "none"  # the last good result stays on screen
+    html = response.content.decode()
+    assert "<form" not in html and "lab-batching-result" not in html
+    assert '<div id="batching-requests_errors" class="errors" hx-swap-oob="true"><p class="error">must be at least 1' in html
+
+
+def test_two_bad_values_are_both_reported(client):
+    html = client.get(URL, {"requests": 0, "max_retries": 9}).content.decode()
+    assert "2 values need fixing" in html
+    assert "must be at least 1" in html and "must be at most 5" in html
+
+
+def test_a_preset_over_htmx_swaps_the_whole_panel(client):
+    response = client.get(URL, {"preset": "book-30.2"}, headers=HTMX_PANEL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="lab-batching"')
+    assert 'name="max_tokens" value="68"' in html
 
 
 def test_unknown_preset_is_a_400(client):
     response = client.get(URL, {"preset": "book-99"})
     assert response.status_code == 400
-    assert "book-99" in response.content.decode()
+    assert "unknown preset “book-99”" in response.content.decode()
 
 
 def test_preset_sets_the_fields(client):

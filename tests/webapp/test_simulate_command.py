@@ -51,7 +51,7 @@ def test_table_and_csv_formats():
         (("batching", "--set", "requests=1000"), "requests: must be at most 100"),
         (("batching", "--set", "colour=red"), "colour: unknown parameter"),
         (("batching", "--set", "requests"), "--set expects KEY=VALUE"),
-        (("batching", "--preset", "book-1"), "unknown preset 'book-1'"),
+        (("batching", "--preset", "book-1"), "preset: unknown preset “book-1”"),
     ],
 )
 def test_bad_input_is_a_one_line_error(args, message):

@@ -1,43 +1,15 @@
-"""Batching and async (sections 30.2 and 30.3): labels, charts, table, summary."""
+"""Batching and async (sections 30.2 and 30.3): charts, table and summary."""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from simulations.component import Result
-from simulations.components import batching
 
-from .forms import FieldText
-from .presentation import Chart, Presentation, Table, chart_layout, figure_json
+from .presentation import Chart, Presentation, Table, figure, marked, seconds
 
 # How many requests per strategy the timeline draws; the rest are summarised.
 TIMELINE_ROWS = 40
-
-TEXTS = {
-    "requests": FieldText(gettext_lazy("Requests"), gettext_lazy("requests")),
-    "max_concurrency": FieldText(
-        gettext_lazy("max_concurrency"), "", gettext_lazy("How many calls abatch keeps in flight at once.")
-    ),
-    "model": FieldText(gettext_lazy("Model")),
-    "failure_rate": FieldText(
-        gettext_lazy("Failure rate"), gettext_lazy("share"), gettext_lazy("Share of calls that fail with a server error.")
-    ),
-    "rate_limit_rpm": FieldText(
-        gettext_lazy("Provider rate limit"),
-        gettext_lazy("req/min"),
-        gettext_lazy("Requests per minute the provider accepts; 0 means no limit."),
-    ),
-    "max_retries": FieldText(
-        gettext_lazy("Client retries"),
-        gettext_lazy("retries"),
-        gettext_lazy("How many times the client retries a 429 or 5xx, waiting out its Retry-After."),
-    ),
-    "max_tokens": FieldText(
-        gettext_lazy("max_tokens"), gettext_lazy("tokens"), gettext_lazy("Cap on each answer's length; 0 means no cap.")
-    ),
-}
 
 
 def strategy_label(name: str) -> str:
@@ -56,20 +28,13 @@ OUTCOME_STYLE = {"ok": ("#0b5cad", ""), "error": ("#b42318", "x"), "rate_limited
 def _wall_chart(result: Result) -> Chart:
     rows = result.series["wall_time"]
     labels = [strategy_label(r["strategy"]) for r in rows]
-    seconds = [r["wall_s"] for r in rows]
-    fig = go.Figure(
-        go.Bar(
-            x=seconds,
-            y=labels,
-            orientation="h",
-            text=[f"{s:.2f} s" for s in seconds],
-            textposition="auto",
-            marker={"pattern": {"shape": [PATTERNS.get(r["strategy"], "") for r in rows]}},
-        ),
-        layout=chart_layout(xaxis={"title": {"text": _("seconds (simulated)")}}, yaxis={"automargin": True}),
-    )
-    table = Table([_("Strategy"), _("Wall time (s)")], [[lbl, f"{s:.2f}"] for lbl, s in zip(labels, seconds)])
-    return Chart("chart-wall", _("Total wall time per strategy"), figure_json(fig), table)
+    times = [r["wall_s"] for r in rows]
+    fig = figure(
+        [{"type": "bar", "x": times, "y": labels, "orientation": "h", "text": [seconds(s) for s in times],
+          "textposition": "auto", "marker": {"pattern": {"shape": [PATTERNS.get(r["strategy"], "") for r in rows]}}}],
+        xaxis={"title": {"text": _("seconds (simulated)")}}, yaxis={"automargin": True})
+    table = Table([_("Strategy"), _("Wall time (s)")], [[lbl, f"{s:.2f}"] for lbl, s in zip(labels, times)])
+    return Chart("wall", _("Total wall time per strategy"), fig, table)
 
 
 def _timeline_chart(result: Result) -> Chart:
@@ -77,38 +42,23 @@ def _timeline_chart(result: Result) -> Chart:
     traces = []
     for outcome, (colour, pattern) in OUTCOME_STYLE.items():
         rows = [r for r in shown if r["outcome"] == outcome]
-        if not rows:
-            continue
-        traces.append(
-            go.Bar(
-                name=_outcome_label(outcome),
-                base=[r["start_s"] for r in rows],
-                x=[r["end_s"] - r["start_s"] for r in rows],
-                y=[f"{strategy_label(r['strategy'])} #{r['request']}" for r in rows],
-                orientation="h",
-                marker={"color": colour, "pattern": {"shape": pattern}},
-                hovertemplate="%{y}: %{base:.2f}–%{x:.2f} s<extra></extra>",
-            )
-        )
+        if rows:
+            traces.append({
+                "type": "bar", "name": _outcome_label(outcome), "orientation": "h",
+                "base": [r["start_s"] for r in rows], "x": [r["end_s"] - r["start_s"] for r in rows],
+                "y": [f"{strategy_label(r['strategy'])} #{r['request']}" for r in rows],
+                "marker": {"color": colour, "pattern": {"shape": pattern}},
+                "hovertemplate": "%{y}: %{base:.2f}–%{x:.2f} s<extra></extra>"})
     height = max(320, 14 * len({(r["strategy"], r["request"]) for r in shown}) + 80)
-    fig = go.Figure(
-        traces,
-        layout=chart_layout(
-            height=height,
-            barmode="overlay",
-            xaxis={"title": {"text": _("seconds (simulated)")}},
-            yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}},
-        ),
-    )
+    fig = figure(traces, height=height, barmode="overlay", xaxis={"title": {"text": _("seconds (simulated)")}},
+                 yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}})
     table = Table(
         [_("Call"), _("Start (s)"), _("End (s)"), _("Outcome")],
-        [
-            [f"{strategy_label(r['strategy'])} #{r['request']}", f"{r['start_s']:.2f}", f"{r['end_s']:.2f}", _outcome_label(r["outcome"])]
-            for r in shown
-        ],
+        [[f"{strategy_label(r['strategy'])} #{r['request']}", f"{r['start_s']:.2f}", f"{r['end_s']:.2f}",
+          _outcome_label(r["outcome"])] for r in shown],
     )
     title = _("Timeline of calls (first %(n)s requests of each strategy)") % {"n": TIMELINE_ROWS}
-    return Chart("chart-timeline", title, figure_json(fig), table)
+    return Chart("timeline", title, fig, table)
 
 
 def _outcome_label(outcome: str) -> str:
@@ -117,34 +67,22 @@ def _outcome_label(outcome: str) -> str:
 
 def _sweep_chart(result: Result) -> Chart:
     rows = result.series["sweep"]
-    xs = [r["max_concurrency"] for r in rows]
-    fig = go.Figure(
-        go.Scatter(
-            x=xs,
-            y=[r["throughput_rps"] for r in rows],
-            mode="lines+markers+text",
-            text=[f"{r['throughput_rps']:.1f}" for r in rows],
-            textposition="top center",
-            name=_("throughput"),
-        ),
-        layout=chart_layout(
-            xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
-            yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"},
-        ),
-    )
-    limit = result.params.get("rate_limit_rpm") or 0
+    fig = figure(
+        [{"type": "scatter", "x": [r["max_concurrency"] for r in rows], "y": [r["throughput_rps"] for r in rows],
+          "mode": "lines+markers+text", "text": [f"{r['throughput_rps']:.1f}" for r in rows],
+          "textposition": "top center", "name": _("throughput")}],
+        xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
+        yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"})
+    limit = result.params["rate_limit_rpm"]
     if limit:
-        fig.add_hline(
-            y=limit / 60,
-            line_dash="dash",
-            # The provider counts per minute: a run shorter than a minute may burst above this line.
-            annotation_text=_("rate limit, averaged over a minute: %(rps).1f req/s") % {"rps": limit / 60},
-        )
+        # The provider counts per minute: a run shorter than a minute may burst above this line.
+        fig["layout"] = marked(fig["layout"], y=limit / 60, label=_(
+            "rate limit, averaged over a minute: %(rps).1f req/s") % {"rps": limit / 60})
     table = Table(
         ["max_concurrency", _("Throughput (req/s)"), _("Wall time (s)"), _("Rate-limited calls")],
         [[r["max_concurrency"], f"{r['throughput_rps']:.2f}", f"{r['wall_s']:.2f}", r["rate_limited"]] for r in rows],
     )
-    return Chart("chart-sweep", _("Throughput as max_concurrency grows"), figure_json(fig), table)
+    return Chart("sweep", _("Throughput as max_concurrency grows"), fig, table)
 
 
 def charts(result: Result) -> list[Chart]:
@@ -152,20 +90,11 @@ def charts(result: Result) -> list[Chart]:
 
 
 def metrics(result: Result) -> Table:
-    per = result.metrics["strategies"]
-    rows = [
-        [
-            strategy_label(name),
-            f"{m['wall_s']:.2f}",
-            f"{m['throughput_rps']:.2f}",
-            m["ok"],
-            m["failed"],
-            m["retries"],
-            f"{m['cost_usd']:.5f}",
-        ]
-        for name, m in per.items()
-    ]
-    headers = [_("Strategy"), _("Wall time (s)"), _("Throughput (req/s)"), _("Answered"), _("Failed"), _("Retries"), _("Cost (USD)")]
+    rows = [[strategy_label(name), f"{m['wall_s']:.2f}", f"{m['throughput_rps']:.2f}", m["ok"], m["failed"],
+             m["retries"], f"{m['cost_usd']:.5f}"]
+            for name, m in result.metrics["strategies"].items()]
+    headers = [_("Strategy"), _("Wall time (s)"), _("Throughput (req/s)"), _("Answered"), _("Failed"), _("Retries"),
+               _("Cost (USD)")]
     return Table(headers, rows)
 
 
@@ -187,16 +116,4 @@ def summary(result: Result) -> str:
     }
 
 
-PRESENTATION = Presentation(
-    title=gettext_lazy("Batching and async"),
-    texts=TEXTS,
-    charts=charts,
-    metrics=metrics,
-    summary=summary,
-    note_texts=batching.NOTE_TEXTS,
-    code=(
-        (gettext_lazy("Sequential: one ainvoke after another"), batching.RUNNERS["sequential"]),
-        (gettext_lazy("abatch with max_concurrency and return_exceptions"), batching.RUNNERS["abatch"]),
-        (gettext_lazy("asyncio.gather of ainvoke"), batching.RUNNERS["gather"]),
-    ),
-)
+PRESENTATION = Presentation(component="batching", charts=charts, metrics=metrics, summary=summary)

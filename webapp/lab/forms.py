@@ -1,31 +1,25 @@
-"""Django forms built from a component's ParamSpec.
+"""The lab's form, generated from a component's ParamSpec.
 
-The bounds live once, in the simulation's spec; the form only turns them into
-fields, widgets (a slider with a typed number box) and translated labels.
+Bounds, labels, units and help live once, on the simulation's Params; this module
+turns them into fields and widgets (a slider paired with a typed number box).
+It validates nothing itself: the values are parsed by ``spec.parse_all``, the same
+code the command line runs, and its refusals are attached to the fields here,
+translated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import Any
 
 from django import forms
-from django.http import QueryDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from simulations.component import Component
-from simulations.params import Param
+from simulations.params import Param, ParamError, Value
 
 SEED_MAX = 2**31 - 1
-
-
-@dataclass(frozen=True)
-class FieldText:
-    """What a learner reads next to a parameter: its label, unit and a hint."""
-
-    label: str
-    unit: str = ""
-    help: str = ""
 
 
 class SliderInput(forms.NumberInput):
@@ -47,44 +41,73 @@ class SliderInput(forms.NumberInput):
         return context
 
 
-def _field_for(param: Param, text: FieldText) -> forms.Field:
-    common = {"label": text.label, "help_text": text.help, "required": True}
+class Checkbox(forms.CheckboxInput):
+    """A checkbox that says "off" when unticked, so a submitted form never falls back to the default."""
+
+    template_name = "lab/widgets/checkbox.html"
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) not in (None, "", "off", "false", "0")
+
+
+def _field_for(param: Param) -> forms.Field:
+    text = {"label": gettext(param.label or param.name),
+            "help_text": gettext(param.help) if param.help else "", "required": False}
     kind = param.kind
     if kind == "choice":
-        return forms.ChoiceField(choices=[(c, c) for c in param.choices], **common)
+        choices = [(c, gettext(param.choice_labels[c]) if c in param.choice_labels else c) for c in param.choices]
+        return forms.CharField(widget=forms.Select(choices=choices), **text)
     if kind == "bool":
-        # An unchecked box sends nothing, which must mean False, not "missing".
-        return forms.BooleanField(**{**common, "required": False})
-    attrs = {"step": param.step or (1 if kind == "int" else "any")}
-    field_class = forms.IntegerField if kind == "int" else forms.FloatField
-    return field_class(
-        min_value=param.min, max_value=param.max, widget=SliderInput(unit=str(text.unit), attrs=attrs), **common
-    )
+        return forms.BooleanField(widget=Checkbox, **text)
+    attrs = {"step": param.step or (1 if kind == "int" else "any"), "inputmode": "decimal"}
+    if param.min is not None:
+        attrs["min"] = f"{param.min:g}"
+    if param.max is not None:
+        attrs["max"] = f"{param.max:g}"
+    unit = gettext(param.unit) if param.unit else ""
+    # A CharField: the number is parsed by Param.coerce, not by Django.
+    return forms.CharField(widget=SliderInput(unit=unit, attrs=attrs), **text)
 
 
-def form_class(component: Component, texts: Mapping[str, FieldText]) -> type[forms.Form]:
-    fields = {p.name: _field_for(p, texts.get(p.name, FieldText(p.name))) for p in component.spec.params}
-    fields["seed"] = forms.IntegerField(
-        label=_("Seed"),
-        min_value=0,
-        max_value=SEED_MAX,
+def _seed_field() -> forms.Field:
+    return forms.CharField(
+        label=_("Seed"), required=False,
         help_text=_("Same seed, same result: change it to see another random draw."),
-        widget=forms.NumberInput(attrs={"step": 1}),
+        widget=forms.NumberInput(attrs={"step": 1, "min": 0, "max": SEED_MAX, "inputmode": "numeric"}),
     )
+
+
+SEED = Param("seed", 0, min=0, max=SEED_MAX, step=1)
+
+
+def form_class(component: Component) -> type[forms.Form]:
+    fields = {p.name: _field_for(p) for p in component.spec.params}
+    fields["seed"] = _seed_field()
     return type(f"{component.name.title().replace('-', '')}Form", (forms.Form,), fields)
 
 
-def bind(component: Component, texts: Mapping[str, FieldText], query: QueryDict, preset: str | None) -> forms.Form:
-    """A bound form: the defaults, then the preset, then whatever the URL says."""
-    data = {name: _as_field_value(value) for name, value in component.spec.parse({}, preset).items()}
-    data["seed"] = "0"
+def bound_form(component: Component, values: Mapping[str, Value], seed: Any, typed: Mapping[str, Any],
+               errors: list[ParamError]) -> forms.Form:
+    """The form as the learner sees it: what they typed where they typed it, errors beside it.
+
+    ``values`` are the parsed values (defaults or the preset where nothing was
+    typed); ``typed`` is what came in the query, shown as typed, so a bad entry is
+    never replaced under the learner's cursor.
+    """
+    data = {name: _as_field_value(value) for name, value in values.items()}
+    data["seed"] = str(seed)
     for name in (*component.spec.names, "seed"):
-        if name in query:
-            data[name] = query.get(name)
-    return form_class(component, texts)(data)
+        if name in typed:
+            data[name] = typed[name]
+    form = form_class(component)(data, auto_id=f"{component.name}-%s")
+    form.is_valid()  # every field accepts any text; the errors come from the spec
+    for error in errors:
+        target = error.field if error.field in form.fields else None
+        form.add_error(target, gettext(error.template) % error.data)
+    return form
 
 
-def _as_field_value(value) -> str:
+def _as_field_value(value: Value) -> str:
     if isinstance(value, bool):
         return "on" if value else ""
     return str(value)

@@ -1,78 +1,114 @@
-"""Everything a lesson page needs to show one live component for one request."""
+"""Everything a page needs to show one live component: built from a name, a query and a path.
+
+No ``HttpRequest`` is needed, so a view, a Channels consumer or a command can build
+a panel.  Element ids start with the panel's ``dom_id`` (``lab-<component>``), so a
+page can hold more than one lab.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 import redis
-from django.http import HttpRequest
+from django import forms as django_forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
-from simulations import component as components
+from simulations import registry
 from simulations.component import Component
+from simulations.params import ParamError
 
 from . import forms
-from .presentation import Chart, CodeBlock, Presentation, Table, presentation_for
+from .presentation import Chart, CodeBlock, Table, Widget, code_blocks, note_text
+from .presenters import presentation_for
 from .service import RunRefused, run_cached
 
 
 @dataclass
 class Panel:
     component: Component
-    title: str
-    form: object
+    form: django_forms.Form
     presets: list[str]
     preset: str | None
-    action: str
+    action: str  # the path the form submits to (the lesson's page, or the lab's own)
+    default_preset: str | None = None
     error: str = ""
     summary: str = ""
     charts: list[Chart] = field(default_factory=list)
     metrics: Table | None = None
     notes: list[str] = field(default_factory=list)
+    widgets: list[Widget] = field(default_factory=list)
     code: list[CodeBlock] = field(default_factory=list)
-    share_url: str = ""
+    query: str = ""  # every parameter and the seed: the link to exactly this result
     from_cache: bool = False
     status: int = 200
+
+    @property
+    def title(self) -> str:
+        return gettext(self.component.title)
+
+    @property
+    def dom_id(self) -> str:
+        return f"lab-{self.component.name}"
+
+    @property
+    def result_id(self) -> str:
+        return f"{self.dom_id}-result"
+
+    @property
+    def share_url(self) -> str:
+        return f"{self.action}?{self.query}#{self.dom_id}"
 
     def refuse(self, message: str, status: int = 400) -> None:
         self.error = message
         self.status = status
 
 
-def build_panel(request: HttpRequest, component_name: str, default_preset: str | None = None) -> Panel:
-    component = components.get(component_name)
-    presentation = presentation_for(component_name)
-    preset = request.GET.get("preset") or default_preset
-    panel = Panel(
-        component=component,
-        title=str(presentation.title),
-        form=None,
-        presets=list(component.spec.presets),
-        preset=preset,
-        action=request.path,
-    )
-    if preset and preset not in component.spec.presets:
-        panel.form = forms.bind(component, presentation.texts, request.GET, None)
-        panel.refuse(
-            _("Unknown preset “%(preset)s”. Known presets: %(known)s.")
-            % {"preset": preset, "known": ", ".join(panel.presets)}
-        )
+def build_panel(component_name: str, query: Mapping[str, Any], path: str,
+                default_preset: str | None = None) -> Panel:
+    """The panel for ``query`` (a QueryDict or a plain mapping of strings) shown at ``path``.
+
+    ``default_preset`` is the lesson's own preset, used when the query names none;
+    ``preset=`` (empty) in the query asks for the component's defaults.
+    """
+    component = registry.get(component_name)
+    preset = _get(query, "preset", default_preset) or None
+    typed = {name: _get(query, name) for name in (*component.spec.names, "seed") if name in query}
+    values, errors = component.spec.parse_all({k: v for k, v in typed.items() if k != "seed"}, preset)
+    try:
+        seed = forms.SEED.coerce(typed.get("seed", "0"))
+    except ParamError as error:
+        errors.append(error)
+        seed = 0
+    panel = Panel(component=component, form=forms.bound_form(component, values, typed.get("seed", seed), typed, errors),
+                  presets=list(component.spec.presets), preset=preset, action=path,
+                  default_preset=default_preset)
+    if errors:
+        panel.refuse(_refusal(errors))
         return panel
-    panel.form = forms.bind(component, presentation.texts, request.GET, preset)
-    if not panel.form.is_valid():
-        panel.refuse(_("Some values are out of range; see the messages next to the fields."))
-        return panel
-    _fill_result(panel, presentation, request)
+    _fill_result(panel, values, seed)
     return panel
 
 
-def _fill_result(panel: Panel, presentation: Presentation, request: HttpRequest) -> None:
-    data = panel.form.cleaned_data
-    params = {name: data[name] for name in panel.component.spec.names}
-    seed = data["seed"]
+def _get(query: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    value = query.get(name, default)
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _refusal(errors: list[ParamError]) -> str:
+    if len(errors) == 1:
+        error = errors[0]
+        return _("%(field)s: %(message)s") % {"field": error.field,
+                                              "message": gettext(error.template) % error.data}
+    return _("%(n)s values need fixing; see the messages next to the fields.") % {"n": len(errors)}
+
+
+def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
     try:
-        outcome = run_cached(panel.component, params, seed)
+        outcome = run_cached(panel.component, values, seed)
     except RunRefused as exc:
         panel.refuse(str(exc))
         return
@@ -80,11 +116,21 @@ def _fill_result(panel: Panel, presentation: Presentation, request: HttpRequest)
         panel.refuse(_("The result store (Redis) is not reachable right now; try again shortly."), status=503)
         return
     result = outcome.result
+    presentation = presentation_for(panel.component.name)
     panel.from_cache = outcome.from_cache
     panel.summary = presentation.summary(result)
     panel.charts = presentation.charts(result)
     panel.metrics = presentation.metrics(result)
-    panel.notes = [presentation.note(n) for n in result.notes]
-    panel.code = presentation.code_blocks()
-    query = {**params, "seed": seed}
-    panel.share_url = request.build_absolute_uri(f"{request.path}?{urlencode(query)}#lab-panel")
+    panel.widgets = presentation.widgets(result)
+    panel.notes = [note_text(n) for n in result.notes]
+    panel.code = code_blocks(panel.component.code)
+    query = {**values, "seed": seed}
+    if panel.preset and panel.preset != panel.default_preset:
+        query["preset"] = panel.preset
+    panel.query = urlencode({k: _query_value(v) for k, v in query.items()})
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from simulations.clock import SimulationDeadlock, SimulationTimeout, wall_limit
+from simulations.clock import SimulationDeadlock, SimulationTimeout
 from simulations.component import Component, Result, code_version
 from simulations.params import Value
 from webapp import metrics
@@ -70,8 +70,7 @@ def _run_and_time(component: Component, params: Mapping[str, Value], seed: int) 
     started = time.perf_counter()
     outcome = "ok"
     try:
-        with wall_limit(settings.SIMULATION_WALL_LIMIT_S):
-            return component.run(params, seed)
+        return component.run_parsed(params, seed, settings.SIMULATION_WALL_LIMIT_S)
     except SimulationTimeout:
         outcome = "timeout"
         raise RunRefused(

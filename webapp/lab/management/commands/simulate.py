@@ -18,7 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
-from simulations import component as components
+from django.conf import settings
+
+from simulations import registry
 from simulations.clock import SimulationDeadlock, SimulationTimeout
 from simulations.params import ParamError
 from webapp.lessons import course
@@ -37,17 +39,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["list"]:
-            self.stdout.write(json.dumps([_describe(c) for c in components.all_components()], indent=2))
+            self.stdout.write(json.dumps([_describe(c) for c in registry.all_components()], indent=2))
             return
         if not options["component"]:
             raise CommandError("give a component name, or --list")
         try:
-            component = components.get(options["component"])
+            component = registry.get(options["component"])
         except KeyError as exc:
             raise CommandError(exc.args[0]) from None
         overrides = dict(_split_assignment(item) for item in options["set"])
         try:
-            result = component.execute(overrides, preset=options["preset"], seed=options["seed"])
+            result = component.execute(overrides, preset=options["preset"], seed=options["seed"],
+                                       wall_limit_s=settings.SIMULATION_WALL_LIMIT_S)
         except ParamError as exc:
             raise CommandError(str(exc)) from None
         except (SimulationTimeout, SimulationDeadlock) as exc:
@@ -70,6 +73,7 @@ def _describe(component) -> dict[str, Any]:
         "title": component.title,
         "section": component.section,
         "path": _page_path(component.name),
+        "lab_path": _lab_path(component.name),
         "params": [p.describe() for p in component.spec.params],
         "presets": {name: dict(values) for name, values in component.spec.presets.items()},
     }
@@ -84,6 +88,11 @@ def _page_path(component_name: str) -> str | None:
             return reverse("lessons:lesson", args=[lesson.slug])
         except NoReverseMatch:
             return None
+
+
+def _lab_path(component_name: str) -> str:
+    with translation.override("en"):
+        return reverse("lab:component", args=[component_name])
 
 
 def _as_json(data: dict[str, Any]) -> str:

@@ -18,10 +18,11 @@ from typing import Any
 
 from ..caching import book, measures, threshold
 from ..caching.keyview import key_view
-from ..caching.replay import Question, Scenario, StrategyRun, replay
-from ..caching.strategies import STRATEGIES, CacheSettings, RunStores, embeddings_named
+from ..caching.replay import Question, Scenario, Service, StrategyRun, replay
+from ..caching.strategies import STRATEGIES, CacheSettings, RunStores, embeddings_named, open_multi_level, open_semantic
 from ..clock import run_virtual
-from ..component import Component, Note, Result, note, register
+from ..caches import MultiLevelCache, SemanticCache, SingleFlight
+from ..component import CodeRef, Component, Note, Result, note
 from ..embeddings import available_embeddings
 from ..intents import CATALOGUE
 from ..params import Param, ParamSpec, Value
@@ -37,37 +38,41 @@ SPEC = ParamSpec(
     params=(
         # 40: enough for the popular questions to come back several times, few enough
         # to replay through six real caches on every slider move.
-        Param("requests", 40, min=10, max=REQUESTS_MAX, step=10, unit="requests",
-              help="How many questions the users ask."),
-        Param("rate_per_s", 2.0, min=0.1, max=50.0, step=0.1, unit="requests/s",
-              help="How fast they arrive (Poisson arrivals)."),
-        Param("distinct_intents", 15, min=1, max=len(CATALOGUE), step=1, unit="intents",
-              help="How many different questions are in play."),
-        Param("zipf_s", 1.0, min=0.0, max=2.5, step=0.1,
-              help="Popularity skew: 0 = all equally popular, higher = a few dominate."),
-        Param("paraphrase_share", 0.3, min=0.0, max=1.0, step=0.05, unit="share",
-              help="Share of requests worded differently from the usual question."),
-        Param("ttl_s", 3600.0, min=0.0, max=3600.0, step=10.0, unit="s",
-              help="Entry lifetime in SQLite, Redis, L2 and the semantic cache; 0 = forever."),
-        Param("l1_size", 10, min=1, max=1000, step=1, unit="entries",
-              help="Entries the in-process LRU (L1) keeps."),
-        Param("l1_ttl_s", 60.0, min=0.0, max=3600.0, step=5.0, unit="s",
-              help="Entry lifetime in L1; 0 = forever."),
-        Param("semantic_threshold", 0.9, min=0.5, max=1.0, step=0.01,
-              help="Cosine similarity a stored question needs to be reused."),
-        Param("embedding", "hashed-ngrams", choices=tuple(available_embeddings()),
-              help="How questions become vectors for the semantic cache."),
-        Param("topic_filter", False,
-              help="Send the topic with each request; the semantic cache only matches within it."),
-        Param("warmup", False,
-              help=f"Ask the {WARMUP_QUESTIONS} most common questions before traffic starts."),
+        Param("requests", 40, min=10, max=REQUESTS_MAX, step=10, label=gettext_noop("Requests"),
+              unit=gettext_noop("requests"), help=gettext_noop("How many questions the users ask.")),
+        Param("rate_per_s", 2.0, min=0.1, max=50.0, step=0.1, label=gettext_noop("Arrival rate"),
+              unit=gettext_noop("req/s"), help=gettext_noop("How fast the questions arrive.")),
+        Param("distinct_intents", 15, min=1, max=len(CATALOGUE), step=1, label=gettext_noop("Distinct questions"),
+              unit=gettext_noop("intents"), help=gettext_noop("How many different questions are in play.")),
+        Param("zipf_s", 1.0, min=0.0, max=2.5, step=0.1, label=gettext_noop("Popularity skew (Zipf)"),
+              help=gettext_noop("0: every question equally popular; higher: a few questions dominate.")),
+        Param("paraphrase_share", 0.3, min=0.0, max=1.0, step=0.05, label=gettext_noop("Reworded requests"),
+              unit=gettext_noop("share"),
+              help=gettext_noop("Share of requests worded differently from the usual question.")),
+        Param("ttl_s", 3600.0, min=0.0, max=3600.0, step=10.0, label=gettext_noop("TTL"), unit=gettext_noop("s"),
+              help=gettext_noop("Entry lifetime in SQLite, Redis, L2 and the semantic cache; 0 = forever. "
+                                "InMemoryCache has no TTL.")),
+        Param("l1_size", 10, min=1, max=1000, step=1, label=gettext_noop("L1 size"), unit=gettext_noop("entries"),
+              help=gettext_noop("Entries the in-process LRU keeps before evicting the least recently used.")),
+        Param("l1_ttl_s", 60.0, min=0.0, max=3600.0, step=5.0, label=gettext_noop("L1 TTL"), unit=gettext_noop("s"),
+              help=gettext_noop("Entry lifetime in L1; 0 = forever.")),
+        Param("semantic_threshold", 0.9, min=0.5, max=1.0, step=0.01, label=gettext_noop("Semantic threshold"),
+              unit=gettext_noop("cosine"),
+              help=gettext_noop("How similar a stored question must be to reuse its answer.")),
+        Param("embedding", "hashed-ngrams", choices=tuple(available_embeddings()), label=gettext_noop("Embedding"),
+              help=gettext_noop("How questions become vectors for the semantic cache.")),
+        Param("topic_filter", False, label=gettext_noop("Topic filter"),
+              help=gettext_noop("The semantic cache only reuses answers from the same topic.")),
+        Param("warmup", False, label=gettext_noop("Warm-up"),
+              help=gettext_noop("Ask the ten most common questions before traffic starts, at every start.")),
         # A restart planned at or after the last request never happens, like any
         # event scheduled after the end; that keeps every slider combination valid.
-        Param("restart_at", 0, min=0, max=REQUESTS_MAX - 1, step=1, unit="request",
-              help="Restart the service before this request; 0 = no restart."),
-        Param("concurrency", 8, min=1, max=64, step=1, unit="requests",
-              help="Requests served at once; identical ones in flight share one call."),
-        Param("model", "gpt-4o-mini", choices=tuple(PROFILES), help="Model profile."),
+        Param("restart_at", 0, min=0, max=REQUESTS_MAX - 1, step=1, label=gettext_noop("Restart before request"),
+              help=gettext_noop("Restart the service here; 0 = no restart.")),
+        Param("concurrency", 8, min=1, max=64, step=1, label=gettext_noop("Concurrency"),
+              unit=gettext_noop("requests"),
+              help=gettext_noop("Requests served at once; identical ones in flight share one call.")),
+        Param("model", "gpt-4o-mini", choices=tuple(PROFILES), label=gettext_noop("Model")),
     ),
     presets={
         # 30.1's examples: langchain's caches as they come (no TTL), the 0.9 threshold,
@@ -90,15 +95,15 @@ SPEC = ParamSpec(
 )
 
 
-def _lifetime(seconds: Value) -> float | None:
-    return float(seconds) or None  # 0 on the slider means "never expires"
+def _lifetime(seconds: float) -> float | None:
+    return seconds or None  # 0 on the slider means "never expires"
 
 
 def workload_spec(params: Mapping[str, Value]) -> WorkloadSpec:
     return WorkloadSpec(
-        requests=int(params["requests"]), distinct_intents=int(params["distinct_intents"]),
-        zipf_s=float(params["zipf_s"]), paraphrase_share=float(params["paraphrase_share"]),
-        rate_per_s=float(params["rate_per_s"]),
+        requests=params["requests"], distinct_intents=params["distinct_intents"],
+        zipf_s=params["zipf_s"], paraphrase_share=params["paraphrase_share"],
+        rate_per_s=params["rate_per_s"],
     )
 
 
@@ -112,8 +117,8 @@ def scenario_for(params: Mapping[str, Value], seed: int) -> Scenario:
     return Scenario(
         requests=generate(spec, seed),
         warmup=warmup_questions(spec) if params["warmup"] else (),
-        restart_at=int(params["restart_at"]), concurrency=int(params["concurrency"]),
-        model=str(params["model"]), seed=seed, topic_in_prompt=bool(params["topic_filter"]),
+        restart_at=params["restart_at"], concurrency=params["concurrency"],
+        model=params["model"], seed=seed, topic_in_prompt=params["topic_filter"],
     )
 
 
@@ -128,11 +133,11 @@ def replay_all(scenario: Scenario, stores: RunStores) -> dict[str, StrategyRun]:
 
 def run(params: Mapping[str, Value], seed: int) -> Result:
     scenario = scenario_for(params, seed)
-    embeddings = embeddings_named(str(params["embedding"]))
+    embeddings = embeddings_named(params["embedding"])
     settings = CacheSettings(
-        ttl_s=_lifetime(params["ttl_s"]), l1_size=int(params["l1_size"]),
+        ttl_s=_lifetime(params["ttl_s"]), l1_size=params["l1_size"],
         l1_ttl_s=_lifetime(params["l1_ttl_s"]),
-        threshold=float(params["semantic_threshold"]), embeddings=embeddings,
+        threshold=params["semantic_threshold"], embeddings=embeddings,
     )
     with RunStores(settings, seed) as stores:
         runs = replay_all(scenario, stores)
@@ -140,7 +145,7 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
     per_strategy = {name: measures.strategy_metrics(r, levels[name], scenario.restart_at)
                     for name, r in runs.items()}
     pairs = threshold.example_pairs(embeddings, settings.threshold)
-    embedding = {"name": str(params["embedding"]), "label": embeddings.label,
+    embedding = {"name": params["embedding"], "label": embeddings.label,
                  "is_semantic": embeddings.is_semantic}
     return Result(
         component="caching-comparison", params=dict(params), seed=seed,
@@ -170,23 +175,28 @@ EMBEDDING_NOTE_TEXTS = {
 NOTE_TEXTS = {**EMBEDDING_NOTE_TEXTS, **book.NOTE_TEXTS}
 
 
-def _matches_preset(params: Mapping[str, Value], preset: str) -> bool:
-    return all(params[name] == value for name, value in SPEC.presets[preset].items())
-
-
 def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
            metrics: Mapping[str, Mapping[str, Any]], pairs: list[dict[str, Any]],
            embedding: Mapping[str, Any]) -> list[Note]:
     notes = [note(NOTE_TEXTS, f"embedding_{embedding['name']}", **embedding)]
-    if _matches_preset(params, "book-30.1"):
-        notes += book.notes_30_1(runs, threshold.neighbours(runs["semantic"]), pairs,
-                                 int(params["restart_at"]))
-    if _matches_preset(params, "book-32.3"):
+    if SPEC.matches(params, "book-30.1"):
+        notes += book.notes_30_1(runs, threshold.neighbours(runs["semantic"]), pairs, params["restart_at"])
+    if SPEC.matches(params, "book-32.3"):
         notes += book.notes_32_3(metrics)
     return notes
 
 
-COMPONENT = register(Component(
-    name="caching-comparison", title="Caching strategies compared", section="30.1",
+COMPONENT = Component(
+    name="caching-comparison", title=gettext_noop("Caching strategies compared"), section="30.1",
     spec=SPEC, run=run,
-))
+    code=(
+        CodeRef(gettext_noop("One service process: the cache attached to the model"), Service.__init__),
+        CodeRef(gettext_noop("Serving a request, single-flight in front"), Service.ask),
+        CodeRef(gettext_noop("Warm-up and restart"), replay),
+        CodeRef(gettext_noop("Opening the two-level cache (again after a restart)"), open_multi_level),
+        CodeRef(gettext_noop("Two levels: L1 in the process, L2 in Redis"), MultiLevelCache.lookup),
+        CodeRef(gettext_noop("Opening the semantic cache"), open_semantic),
+        CodeRef(gettext_noop("Semantic lookup: nearest question and its score"), SemanticCache.lookup_with_score),
+        CodeRef(gettext_noop("Single-flight"), SingleFlight.do),
+    ),
+)

@@ -1,0 +1,45 @@
+"""A lab on its own page, and the one way any page answers a lab's htmx requests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+from django_htmx.http import reswap
+
+from simulations import registry
+
+from .panel import Panel, build_panel
+
+
+def respond(request: HttpRequest, panel: Panel, page_template: str, context: dict[str, Any]) -> HttpResponse:
+    """The whole page, or for htmx the part it asked for: the panel, or the result update.
+
+    A result update carries the status line and each field's messages out of band;
+    when the values were refused it swaps nothing else, so the last good result stays.
+    """
+    context = {**context, "lab": panel}
+    target = request.htmx.target if request.htmx else None
+    if target == panel.result_id:
+        response = render(request, "lab/panel.html#lab-update", context, status=panel.status)
+        if panel.error:
+            response = reswap(response, "none")
+    elif target == panel.dom_id:
+        response = render(request, "lab/panel.html#lab-panel", context, status=panel.status)
+    else:
+        response = render(request, page_template, context, status=panel.status)
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@require_safe
+def component(request: HttpRequest, name: str) -> HttpResponse:
+    """``/<lang>/lab/<name>/``: one component with its controls, outside any lesson."""
+    if name not in registry.COMPONENTS:
+        raise Http404(f"no component {name}")
+    panel = build_panel(name, request.GET, request.path)
+    return respond(request, panel, "lab/component.html", {})
