@@ -8,7 +8,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: run test setup bench clean
+.PHONY: run test test-long setup bench clean
 
 run: setup
 	@echo "LLM Ops Lab on http://$(HOST):$(PORT)/  (Ctrl-C stops it, and the embedded Redis with it)"
@@ -16,6 +16,10 @@ run: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The long suites (fuzzing, load, many seeds): CI runs them after `make test`.
+test-long: setup
+	$(BIN)/python -m pytest -m long || [ $$? -eq 5 ]  # 5: no long suite collected
 
 bench: setup
 	$(BIN)/python -m bench
