@@ -47,23 +47,25 @@ POLICY_LABELS = {
     "cascade": gettext_noop("cascade"),
 }
 
+# xgettext:no-python-format
+PCT = gettext_noop("% of requests")
+
 SPEC = ParamSpec(
     params=(
         Param("requests", 1000, min=100, max=20_000, step=100, label=gettext_noop("Requests"),
               unit=gettext_noop("requests"), help=gettext_noop("How many requests the simulated day holds.")),
-        Param("simple_pct", 60, min=0, max=100, step=5, label=gettext_noop("Simple requests"),
-              unit="%", help=gettext_noop("Look-ups, translations, how-tos. The four shares are scaled to add "
-                                          "up to 100%.")),
-        Param("medium_pct", 25, min=0, max=100, step=5, label=gettext_noop("Medium requests"), unit="%",
+        Param("simple_pct", 60, min=0, max=100, step=5, label=gettext_noop("Simple requests"), unit=PCT,
+              help=gettext_noop("Look-ups, translations, how-tos. The four shares are scaled to add up to 100%.")),
+        Param("medium_pct", 25, min=0, max=100, step=5, label=gettext_noop("Medium requests"), unit=PCT,
               help=gettext_noop("Explanations, summaries, short writing tasks.")),
-        Param("complex_pct", 10, min=0, max=100, step=5, label=gettext_noop("Complex requests"), unit="%",
+        Param("complex_pct", 10, min=0, max=100, step=5, label=gettext_noop("Complex requests"), unit=PCT,
               help=gettext_noop("Analysis, design, proofs, plans with constraints.")),
-        Param("code_pct", 5, min=0, max=100, step=5, label=gettext_noop("Coding requests"), unit="%",
+        Param("code_pct", 5, min=0, max=100, step=5, label=gettext_noop("Coding requests"), unit=PCT,
               help=gettext_noop("Writing, fixing or reviewing code.")),
-        Param("chinese_pct", 30, min=0, max=100, step=5, label=gettext_noop("Prompts in Chinese"), unit="%",
+        Param("chinese_pct", 30, min=0, max=100, step=5, label=gettext_noop("Prompts in Chinese"), unit=PCT,
               help=gettext_noop("Share of requests written in Chinese.")),
         Param("document_pct", 0, min=0, max=50, step=1, label=gettext_noop("Requests with a long document"),
-              unit="%", help=gettext_noop("Share of requests that attach a document of 3,500 to 30,000 tokens.")),
+              unit=PCT, help=gettext_noop("Share of requests that attach a document of 3,500 to 30,000 tokens.")),
         Param("tiers", "premium", choices=tuple(TIER_MIXES), label=gettext_noop("User tiers"),
               choice_labels={"mixed": gettext_noop("60% free, 30% premium, 10% enterprise"),
                              "free": gettext_noop("all free"), "premium": gettext_noop("all premium"),
@@ -386,10 +388,12 @@ NOTE_TEXTS = {
     "stale": gettext_noop(
         "Tuned on today's traffic, threshold %(threshold).2f recovered %(pgr_today).0f%% of the quality gap with "
         "%(share_today).0f%% of requests on gpt-4. On tomorrow's harder traffic the same threshold recovers "
-        "%(pgr_tomorrow).0f%% (%(share_tomorrow).0f%% on gpt-4): hard questions in plain words score low. %(retune)s"),
-    "retune": gettext_noop("Getting back to %(pgr).0f%% needs threshold %(threshold).2f and %(share).0f%% of "
-                           "requests on gpt-4."),
-    "retune_impossible": gettext_noop("No threshold gets back there: the classifier cannot see these questions."),
+        "%(pgr_tomorrow).0f%% (%(share_tomorrow).0f%% on gpt-4): hard questions in plain words score low."),
+    "retune": gettext_noop("Getting back to %(pgr).0f%% of the gap tomorrow needs threshold %(threshold).2f and "
+                           "%(share).0f%% of requests on gpt-4."),
+    "retune_impossible": gettext_noop(
+        "No threshold gets back to %(pgr).0f%% of the gap tomorrow: the classifier cannot tell these questions "
+        "apart."),
 }
 
 
@@ -413,7 +417,7 @@ def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[s
     if params["policy"] == "cascade":
         notes.append(note(NOTE_TEXTS, "cascade", escalated=day.summaries["cascade"]["strong_share"] * 100))
     if params["shift"]:
-        notes.append(_stale_note(metrics["shift"]))
+        notes += _stale_notes(metrics["shift"])
     return notes
 
 
@@ -443,16 +447,17 @@ def _book_notes(day: Day) -> list[Note]:
     ]
 
 
-def _stale_note(shift: Mapping[str, Any]) -> Note:
+def _stale_notes(shift: Mapping[str, Any]) -> list[Note]:
     before, after, again = shift["today"], shift["tomorrow"], shift["retuned"]
+    notes = [note(NOTE_TEXTS, "stale", threshold=shift["threshold"], pgr_today=before["pgr"] * 100,
+                  share_today=before["strong_share"] * 100, pgr_tomorrow=after["pgr"] * 100,
+                  share_tomorrow=after["strong_share"] * 100)]
     if again is None:
-        retune = NOTE_TEXTS["retune_impossible"]
-    else:
-        retune = NOTE_TEXTS["retune"] % {"pgr": before["pgr"] * 100, "threshold": again["knob"],
-                                         "share": again["strong_share"] * 100}
-    return note(NOTE_TEXTS, "stale", threshold=shift["threshold"], pgr_today=before["pgr"] * 100,
-                share_today=before["strong_share"] * 100, pgr_tomorrow=after["pgr"] * 100,
-                share_tomorrow=after["strong_share"] * 100, retune=retune)
+        notes.append(note(NOTE_TEXTS, "retune_impossible", pgr=before["pgr"] * 100))
+    elif after["pgr"] < before["pgr"]:
+        notes.append(note(NOTE_TEXTS, "retune", pgr=before["pgr"] * 100, threshold=again["knob"],
+                          share=again["strong_share"] * 100))
+    return notes
 
 
 COMPONENT = Component(

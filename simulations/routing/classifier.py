@@ -109,7 +109,8 @@ class Classification:
 
 
 REASON_TEXTS = {
-    "language": gettext_noop("Language: %(lang)s; the prompt is %(tokens)s tokens."),
+    "language_en": gettext_noop("English; the prompt is %(tokens)s tokens."),
+    "language_zh": gettext_noop("Chinese; the prompt is %(tokens)s tokens."),
     "reasoning": gettext_noop("Reasoning cue(s): %(cues)s (+%(step)s each, at most two)."),
     "explain": gettext_noop("Explanation cue: %(cue)s (+%(step)s)."),
     "simple": gettext_noop("Look-up cue: %(cue)s (%(step)s)."),
@@ -155,7 +156,7 @@ def classify(prompt: str) -> Classification:
     lower = prompt.lower()
     lang = language_of(prompt)
     tokens = count_tokens(prompt, ENCODING)
-    reasons = [note(REASON_TEXTS, "language", lang=lang, tokens=tokens)]
+    reasons = [note(REASON_TEXTS, f"language_{lang}", tokens=tokens)]
     score = BASE
 
     reasoning = _found(REASONING_EN, lower) + _found(REASONING_ZH, prompt)
