@@ -70,8 +70,9 @@ def _facts(routed: tool.Routed) -> list[tuple[str, str]]:
     ours = routed.ours
     facts = [
         (_("Our classifier"), _("%(kind)s, score %(score)s (%(lang)s, %(tokens)s tokens)") % {
-            "kind": class_label(ours.kind), "score": f"{ours.score:.2f}", "lang": ours.lang, "tokens": ours.prompt_tokens}),
-        (_("The chapter's classifier"), f"{routed.book_kind.upper()}: {note_text(routed.book_rule)}"),
+            "kind": class_label(ours.kind), "score": f"{ours.score:.2f}",
+            "lang": _("Chinese") if ours.lang == "zh" else _("English"), "tokens": ours.prompt_tokens}),
+        (_("The chapter's classifier"), note_text(routed.book_rule)),
     ]
     if route.model:
         facts.append((_("Request as sent"), _(

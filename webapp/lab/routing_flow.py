@@ -80,9 +80,10 @@ def _node_colour(key: str) -> str:
 def _bar(names: Sequence[str], values: Sequence[float], texts: Sequence[str], name: str = "",
          pattern: bool = True) -> dict[str, Any]:
     return {"type": "bar", "name": name, "x": [policy_label(n) for n in names], "y": list(values),
-            "text": list(texts), "textposition": "auto", "cliponaxis": False,
+            "text": list(texts), "textposition": "auto", "textangle": 0, "cliponaxis": False,
             "marker": {"color": [STYLE[n][0] for n in names],
-                       "pattern": {"shape": [STYLE[n][2] if pattern else "" for n in names]}}}
+                       "pattern": {"shape": [STYLE[n][2] if pattern else "" for n in names],
+                                   "fgcolor": "#ffffff", "fgopacity": 0.6}}}
 
 
 def _cost_chart(result: Result) -> Chart:
@@ -90,10 +91,19 @@ def _cost_chart(result: Result) -> Chart:
     names = list(per)
     monthly = result.params["monthly_requests"]
     costs = [per[n]["avg_cost_per_request_usd"] for n in names]
-    texts = [f"{usd(c)}<br>{_money(per[n]['monthly_cost_usd'])}" for n, c in zip(names, costs)]
-    fig = figure([_bar(names, costs, texts)], showlegend=False,
-                 yaxis={"title": {"text": _("USD per request")}, "rangemode": "tozero"},
-                 xaxis={"automargin": True})
+    bar = _bar(names, costs, [usd(c) for c in costs])
+    bar.update(textposition="outside", textangle=0,
+               customdata=[_money(per[n]["monthly_cost_usd"]) for n in names],
+               hovertemplate="%{x}: %{text}, %{customdata} / " + _("month") + "<extra></extra>")
+    top = max(costs, default=0.0) * 1.2 or 1.0
+    # The right axis reads the same bars as a monthly bill.
+    fig = figure([bar], showlegend=False, xaxis={"automargin": True},
+                 yaxis={"title": {"text": _("USD per request")}, "range": [0, top]},
+                 yaxis2={"title": {"text": _("USD per month")}, "range": [0, top * monthly], "overlaying": "y",
+                         "side": "right", "showgrid": False, "tickformat": "$,.0f"},
+                 margin={"l": 10, "r": 10, "t": 10, "b": 40})
+    fig["data"].append({"type": "scatter", "x": [bar["x"][0]], "y": [0], "yaxis": "y2", "mode": "markers",
+                        "marker": {"opacity": 0}, "hoverinfo": "skip", "showlegend": False})
     table = Table([_("Policy"), _("USD per request"), _("USD per month (%(n)s requests)") % {"n": f"{monthly:,}"}],
                   [[policy_label(n), usd(c, 5), _money(per[n]["monthly_cost_usd"])] for n, c in zip(names, costs)])
     return Chart("cost", _("Cost per request, and per month"), fig, table)
@@ -110,7 +120,7 @@ def _latency_chart(result: Result) -> Chart:
     for key, label, shape in (("p50_latency_ms", _("p50"), ""), ("p95_latency_ms", _("p95"), "x")):
         values = [per[n][key] / 1000 for n in names]
         traces.append({"type": "bar", "name": label, "x": [policy_label(n) for n in names], "y": values,
-                       "text": [f"{v:.1f}" for v in values], "textposition": "auto",
+                       "text": [f"{v:.1f}" for v in values], "textposition": "auto", "textangle": 0,
                        "marker": {"color": "#0b5cad" if key.startswith("p50") else "#d4a72c",
                                   "pattern": {"shape": shape}}})
     fig = figure(traces, barmode="group", yaxis={"title": {"text": _("seconds (simulated)")}, "rangemode": "tozero"},
@@ -168,7 +178,11 @@ def _frontier_chart(result: Result) -> Chart:
     per = _policies(result)
     for name in ("strongest", "book", "length", "improved", "threshold", "cascade"):
         colour, symbol, _p, _d = STYLE[name]
-        traces.append({"type": "scatter", "mode": "markers+text", "name": policy_label(name),
+        label = policy_label(name)
+        if name in ("threshold", "cascade"):
+            knob = result.params["threshold" if name == "threshold" else "cascade_threshold"]
+            label = _("%(policy)s at %(knob)s") % {"policy": label, "knob": f"{knob:.2f}"}
+        traces.append({"type": "scatter", "mode": "markers+text", "name": label,
                        "x": [per[name]["avg_cost_per_request_usd"]], "y": [per[name]["mean_quality"] * PERCENT],
                        "text": [policy_label(name)], "textposition": "top center",
                        "marker": {"symbol": symbol, "size": 13, "color": colour,
@@ -218,19 +232,21 @@ def _classes_chart(result: Result) -> Chart:
     rows = result.series["classes_by_language"]
     sources = {"truth": _("true class"), "book": _("the chapter's classifier"), "improved": _("our classifier")}
     langs = {"en": _("English"), "zh": _("Chinese")}
-    y = [f"{sources[r['source']]} · {langs[r['lang']]}" for r in rows]
+    y = [f"{sources[r['source']]}<br>{langs[r['lang']]}" for r in rows]
     traces = []
     for name in ("simple", "medium", "complex", "specialized"):
         values = [r[name] * PERCENT for r in rows]
         traces.append({"type": "bar", "orientation": "h", "name": class_label(name), "y": y, "x": values,
                        "text": [f"{v:.0f}%" if v >= 6 else "" for v in values], "textposition": "inside",
                        "marker": {"pattern": {"shape": CLASS_PATTERNS[name]}}})
-    fig = figure(traces, barmode="stack", height=max(260, 46 * len(rows) + 90),
+    fig = figure(traces, barmode="stack", height=max(300, 56 * len(rows) + 90),
+                 legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"},
                  # xgettext:no-python-format
                  xaxis={"title": {"text": _("% of requests")}, "range": [0, 100]},
                  yaxis={"autorange": "reversed", "automargin": True})
     table = Table([_("Labelled by"), _("Requests"), *(class_label(c) for c in CLASS_PATTERNS)],
-                  [[label, r["requests"], *(pct(r[c]) for c in CLASS_PATTERNS)] for label, r in zip(y, rows)])
+                  [[f"{sources[r['source']]} · {langs[r['lang']]}", r["requests"], *(pct(r[c]) for c in CLASS_PATTERNS)]
+                   for r in rows])
     return Chart("classes", _("What each classifier calls the same requests"), fig, table, wide=True)
 
 
@@ -256,9 +272,9 @@ def summary(result: Result) -> str:
     policy = m["policy"]
     mine, base = m["policies"][policy], m["policies"]["strongest"]
     return _(
-        "%(n)s requests, %(zh)s%% of them in Chinese, from %(tiers)s users with priority %(priority)s. "
-        "%(policy)s: %(cost)s a request (%(monthly)s a month), %(reduction)s less than sending everything to gpt-4 "
-        "(%(base)s); %(quality)s answered right against %(base_quality)s; p95 latency %(p95)s."
+        "%(n)s requests, %(zh)s%% of them in Chinese; user tiers: %(tiers)s; priority: %(priority)s. In the flow, "
+        "%(policy)s costs %(cost)s a request (%(monthly)s a month), %(reduction)s less than sending everything to "
+        "gpt-4 (%(base)s), and answers %(quality)s right against %(base_quality)s; p95 latency %(p95)s."
     ) % {
         "n": f"{m['requests']:,}", "zh": result.params["chinese_pct"],
         "tiers": gettext(SPEC["tiers"].choice_labels[result.params["tiers"]]),

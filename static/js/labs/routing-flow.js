@@ -47,10 +47,35 @@
     plot.dataset.highlighted = same ? path.join(" ") : "";
   }
 
+  // On a phone the flow's labels lose their shares (the data table keeps them), and the
+  // charts drop their point labels.
+  var NARROW = 560;
+
+  function fitToPhone(lab) {
+    lab.querySelectorAll(".plot[data-chart]").forEach(function (plot) {
+      if (!plot.data || plot.dataset.phone || plot.clientWidth >= NARROW) return;
+      plot.dataset.phone = "1";
+      var chart = plot.dataset.chart;
+      if (chart === "flow") {
+        var names = plot.data[0].node.label.map(function (label) { return label.split(" · ")[0]; });
+        window.Plotly.update(plot, {"node.label": [names], "textfont.size": 10}, {height: 520});
+      } else if (chart === "frontier") {
+        var points = [];
+        plot.data.forEach(function (t, i) { if (t.mode === "markers+text") points.push(i); });
+        window.Plotly.update(plot, {mode: "markers"}, {height: 560}, points);
+      } else if (chart === "routellm") {
+        window.Plotly.relayout(plot, {height: 460});
+      }
+    });
+  }
+
   function init(root) {
     var labs = root.matches && root.matches('[data-lab="routing-flow"]') ? [root]
       : Array.prototype.slice.call(document.querySelectorAll('[data-lab="routing-flow"]'));
-    labs.forEach(highlight);
+    labs.forEach(function (lab) {
+      highlight(lab);
+      window.requestAnimationFrame(function () { if (window.Plotly) fitToPhone(lab); });
+    });
   }
 
   if (window.htmx) {
