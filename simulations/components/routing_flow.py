@@ -35,7 +35,7 @@ from ..routing.prompts import CLASSES, cases
 from ..routing.traffic import TIER_MIXES, TIERS, Traffic, generate, language, true_kind
 from ..text import gettext_noop
 
-TRACE_ROWS = 6
+TRACE_ROWS = 4
 LANGS = ("en", "zh")
 
 POLICY_LABELS = {

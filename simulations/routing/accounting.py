@@ -82,6 +82,11 @@ def case_table() -> CaseTable:
     return CaseTable(tokens_in, tokens_out, fails, cost)
 
 
+@cache
+def _complexities() -> np.ndarray:
+    return np.array([c.complexity for c in cases()])
+
+
 @dataclass(frozen=True)
 class Draws:
     """The random part of a run, shared by every policy (common random numbers)."""
@@ -128,8 +133,10 @@ def matrix(traffic: Traffic, draws: Draws, pricing: str) -> Matrix:
     speed = np.array([profile(m).tokens_per_s for m in MODELS])[None, :]
     out = table.tokens_out[traffic.case]
     latency = np.where(fails, 0.0, ttft + np.maximum(out - 1, 0) / speed)
-    complexity = np.array([c.complexity for c in cases()])[traffic.case]
-    p_right = np.stack([np.vectorize(profile(m).p_correct)(complexity) for m in MODELS], axis=1)
+    complexity = np.clip(_complexities()[traffic.case], 0.0, 1.0)[:, None]
+    easy = np.array([profile(m).quality_easy for m in MODELS])[None, :]
+    hard = np.array([profile(m).quality_hard for m in MODELS])[None, :]
+    p_right = easy + (hard - easy) * complexity  # ModelProfile.p_correct, for every request and model at once
     correct = (draws.correct_roll[:, None] < p_right) & ~fails
     return Matrix(cost, latency, correct, fails)
 

@@ -58,15 +58,17 @@ def generate(requests: int, weights: Mapping[str, float], chinese: float, docume
     plain_hard = rng.random(requests) < (SHIFT_PLAIN_HARD if shifted else 0.0)
     pick = rng.random(requests)
     out = np.empty(requests, dtype=np.int64)
-    for i in range(requests):
-        lang = "zh" if zh[i] else "en"
-        if with_doc[i]:
-            ids = document_pool(lang)
-        elif plain_hard[i] and CLASSES[kind[i]] == "complex":
-            ids = plain_hard_pool(lang)
-        else:
-            ids = pool(CLASSES[kind[i]], lang)
-        out[i] = ids[int(pick[i] * len(ids))]
+    lang = np.where(zh, 1, 0)
+    for index, kind_name in enumerate(CLASSES):
+        for code, lang_name in enumerate(("en", "zh")):
+            plain = (kind == index) & (lang == code) & ~with_doc
+            hard = plain & plain_hard if kind_name == "complex" else np.zeros(requests, dtype=bool)
+            for mask, ids in ((plain & ~hard, pool(kind_name, lang_name)), (hard, plain_hard_pool(lang_name))):
+                out[mask] = np.asarray(ids)[(pick[mask] * len(ids)).astype(np.int64)]
+    for code, lang_name in enumerate(("en", "zh")):
+        mask = with_doc & (lang == code)
+        ids = document_pool(lang_name)
+        out[mask] = np.asarray(ids)[(pick[mask] * len(ids)).astype(np.int64)]
     shares = TIER_MIXES[tier_mix]
     tier = rng.choice([TIERS.index(t) for t in shares], size=requests, p=list(shares.values()))
     return Traffic(out, tier.astype(np.int64))

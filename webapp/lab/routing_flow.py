@@ -192,10 +192,15 @@ def _frontier_chart(result: Result) -> Chart:
                  yaxis={"title": {"text": _("% answered right")}})
     rows = [[_router_label(r["router"]), _day_label(r["day"]), f"{r['knob']:.2f}", usd(r["cost"], 5),
              pct(r["quality"]), pct(r["strong_share"])]
-            for r in result.series["curves"]]
+            for r in _table_points(result.series["curves"])]
     table = Table([_("Router"), _("Traffic"), _("Threshold or share"), _("USD per request"), _("Answered right"),
                    _("Requests on gpt-4")], rows)
     return Chart("frontier", _("Cost against quality as the thresholds move"), fig, table, wide=True)
+
+
+def _table_points(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The curves' points for their data tables: the threshold router every 0.1, the others every 0.05."""
+    return [r for r in rows if r["router"] != "threshold" or round(r["knob"] * 100) % 10 == 0 or r["knob"] > 1]
 
 
 def _router_label(name: str) -> str:
@@ -223,7 +228,7 @@ def _routellm_chart(result: Result) -> Chart:
         fig["layout"] = marked(fig["layout"], x=scores["cpt80"] * PERCENT, label=_("CPT(80%%) %(v)s") % {
             "v": pct(scores["cpt80"], 0)})
     rows = [[_router_label(r["router"]), f"{r['knob']:.2f}", pct(r["strong_share"]), pct(r["pgr"])]
-            for r in result.series["curves"] if r["day"] == day]
+            for r in _table_points(result.series["curves"]) if r["day"] == day]
     table = Table([_("Router"), _("Threshold or share"), _("Requests on gpt-4"), _("Quality gap recovered")], rows)
     return Chart("routellm", _("Quality gap recovered per share of gpt-4 calls (RouteLLM)"), fig, table)
 
