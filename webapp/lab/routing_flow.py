@@ -169,7 +169,9 @@ def _frontier_chart(result: Result) -> Chart:
     for router, which in curves:
         rows = sorted(_curve_rows(result, router, which), key=lambda r: r["cost"])
         colour, symbol, _p, dash = STYLE[router]
-        name = _router_label(router) + (f" ({_day_label(which)})" if day == "tomorrow" else "")
+        name = _router_label(router)
+        if day == "tomorrow":
+            name = _("%(router)s (%(day)s)") % {"router": name, "day": _day_label(which)}
         traces.append({"type": "scatter", "mode": "lines+markers", "name": name,
                        "x": [r["cost"] for r in rows], "y": [r["quality"] * PERCENT for r in rows],
                        "line": {"color": colour, "dash": "dot" if which == "today" and day == "tomorrow" else dash},
@@ -358,13 +360,14 @@ def _book_table(result: Result) -> Table:
             run += " " + _("(all gpt-4: %(v)s)") % {"v": _value(row["baseline_run"], unit)}
         rows.append([names[row["claim"]], chapter, recomputed, run])
     caption = _("Recomputed: the chapter's own mix (60/30/10) and its prices per request ($0.002, $0.03). This run: "
-                "its router, as written, on %(n)s simulated requests with that mix.") % {"n": result.metrics["requests"]}
+                "its router, as written, on %(n)s simulated requests with that mix.") % {
+        "n": f"{result.metrics['requests']:,}"}
     return Table([_("Figure"), _("The chapter says"), _("Its own numbers give"), _("This run")], rows, caption)
 
 
 def _value(value: float, unit: str) -> str:
-    if unit == "usd":
-        return usd(value) if value < 100 else _money(value)
+    if unit == "usd":  # as the chapter writes prices: $0.05, $0.011, $0.0132
+        return "$" + f"{value:.4f}".rstrip("0").rstrip(".") if value < 100 else _money(value)
     if unit == "share":
         return pct(value)
     return _("%(n)s s") % {"n": f"{value:.2f}"}
