@@ -28,10 +28,11 @@ from ..routing import accounting, book, routellm
 from ..routing.accounting import OK, REFUSED, TOO_LONG, Decisions, Matrix, Outcome
 from ..routing.chain import Ran, build_cascade, build_chain, mock_models, model_branch, run_requests
 from ..routing.classifier import classify
-from ..routing.models import MODELS, STRONG, WEAK
+from ..routing.models import MODELS, SPECIALIST, STRONG, WEAK
 from ..routing.policies import (DEFAULT_THRESHOLD, POLICIES, PRIORITIES, Request, guarded, improved,
                                 router, strongest, weakest)
-from ..routing.prompts import CLASSES, cases
+from ..profiles import profile
+from ..routing.prompts import CLASSES, cases, document
 from ..routing.traffic import TIER_MIXES, TIERS, Traffic, generate, language, true_kind
 from ..text import gettext_noop
 
@@ -182,7 +183,7 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
         "book_check": _book_check(day),
     }
     return Result(component="routing-flow", params=dict(params), seed=seed, metrics=metrics, series=series,
-                  trace=_trace(day, params, seed), notes=_notes(params, day, today, metrics))
+                  trace=(trace := _trace(day, params, seed)), notes=_notes(params, day, today, metrics, trace))
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -325,23 +326,43 @@ def _trace(day: Day, params: Mapping[str, Value], seed: int) -> list[dict[str, A
     rows = []
     for i, ran in enumerate(run_requests(chain, inputs, decide)):
         case = all_cases[day.traffic.case[i]]
-        rows.append(_trace_row(i, case.text, case.doc, inputs[i]["request"].tier, ran,
-                               float(day.matrix.cost[i, MODELS.index(ran.route.model)])
-                               if ran.route.model else 0.0))
+        rows.append(_trace_row(i, case.text, case.doc, inputs[i]["request"].tier, ran))
     return rows
 
 
-def _trace_row(i: int, prompt: str, doc: str, tier: str, ran: Ran, accounted_cost: float) -> dict[str, Any]:
+def _trace_row(i: int, prompt: str, doc: str, tier: str, ran: Ran) -> dict[str, Any]:
+    model = ran.route.model
+    # What the chapter's route_request would have reported as this call's cost.
+    estimate = book.estimate_cost(ran.answer, model)[1] if ran.outcome == "ok" and model in book.MODELS else 0.0
     return {"request": i, "prompt": prompt, "document": doc, "tier": tier, "kind": ran.route.kind,
-            "model": ran.route.model or "", "outcome": ran.outcome, "escalated": ran.escalated,
+            "model": model or "", "outcome": ran.outcome, "escalated": ran.escalated,
             "input_tokens": ran.input_tokens, "output_tokens": ran.output_tokens,
-            "cost_usd": ran.cost_usd, "latency_s": ran.latency_s,
+            "cost_usd": ran.cost_usd, "latency_s": ran.latency_s, "book_estimate_usd": estimate,
             "why": [n.to_dict() for n in ran.route.reasons[-2:]]}
 
 
 # -- notes ------------------------------------------------------------------------------------
 
 NOTE_TEXTS = {
+    "book_keywords": gettext_noop(
+        "Its keyword test is a substring test: %(share).1f%% of these requests got their class from a keyword "
+        "inside a longer word (“define” in “undefined”, “code” in “decode”), and more from words such as "
+        "“dress code” or “the function of the liver”. None of its keywords matches Chinese: raise the share of "
+        "Chinese prompts to see every one of them become MEDIUM."),
+    "book_windows": gettext_noop(
+        "Its model table gives gpt-4 %(strong_book)s tokens of context and gpt-3.5-turbo %(weak_book)s; they have "
+        "%(strong_window)s and %(weak_window)s (128K is gpt-4-turbo's). Its router never reads these figures, so "
+        "nothing stops a prompt from going to a model too small for it."),
+    "book_prices": gettext_noop(
+        "Its single price per 1K tokens is the input price. Per 1K tokens, gpt-4 costs %(strong_in)s in and "
+        "%(strong_out)s out, claude-3-opus %(specialist_in)s and %(specialist_out)s, and gpt-3.5-turbo "
+        "%(weak_in)s and %(weak_out)s today (its $0.002 is the 2023 price)."),
+    "book_cost_code": gettext_noop(
+        "Its cost estimate counts the words of the answer at one price and ignores the prompt: for the %(n)s "
+        "requests traced below it comes to $%(estimate).5f, where the mock model billed $%(billed).5f by tokens."),
+    "book_context_dropped": gettext_noop(
+        "Its route_request classifies the prompt with its context but sends only the prompt to the model; "
+        "this lab sends both, as an application must."),
     "mix_scaled": gettext_noop(
         "The four request shares add up to %(total)s%%; they were scaled to 100%%."),
     "book_avg_cost": gettext_noop(
@@ -397,14 +418,15 @@ NOTE_TEXTS = {
 }
 
 
-def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[str, Any]) -> list[Note]:
+def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[str, Any],
+           trace: Sequence[Mapping[str, Any]]) -> list[Note]:
     notes: list[Note] = []
     total = sum(weights(params).values())
     if total != 100:
         notes.append(note(NOTE_TEXTS, "mix_scaled", total=total))
     book_run = day.summaries["book"]
     if SPEC.matches(params, "book-32.5"):
-        notes += _book_notes(day)
+        notes += _book_notes(day, trace)
     elif book_run["error_rate"] > 0:
         notes.append(note(NOTE_TEXTS, "book_too_long", share=book_run["error_rate"] * 100))
     zh = language(day.traffic) == 1
@@ -421,7 +443,7 @@ def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[s
     return notes
 
 
-def _book_notes(day: Day) -> list[Note]:
+def _book_notes(day: Day, trace: Sequence[Mapping[str, Any]]) -> list[Note]:
     again = book.recompute()
     ours, base = day.summaries["book"], day.summaries["strongest"]
     truth = true_kind(day.traffic)
@@ -444,7 +466,30 @@ def _book_notes(day: Day) -> list[Note]:
              to_strong=ours["strong_share"] * 100, run_cost=ours["avg_cost_per_request_usd"]),
         note(NOTE_TEXTS, "book_quality", run=ours["mean_quality"] * 100, base=base["mean_quality"] * 100),
         note(NOTE_TEXTS, "book_premium", **by_tier),
+        note(NOTE_TEXTS, "book_keywords", share=_share_inside_a_word(day) * 100),
+        note(NOTE_TEXTS, "book_windows", **{f"{role}_book": f"{book.MODELS[m]['max_tokens']:,}"
+                                            for role, m in (("weak", WEAK), ("strong", STRONG))},
+             **{f"{role}_window": f"{profile(m).context_window:,}" for role, m in (("weak", WEAK), ("strong", STRONG))}),
+        note(NOTE_TEXTS, "book_prices", **_prices_per_1k()),
+        note(NOTE_TEXTS, "book_cost_code", n=len(trace),
+             estimate=sum(r["book_estimate_usd"] for r in trace), billed=sum(r["cost_usd"] for r in trace)),
+        note(NOTE_TEXTS, "book_context_dropped"),
     ]
+
+
+def _share_inside_a_word(day: Day) -> float:
+    all_cases = cases()
+    inside = np.array([book.keyword_inside_a_word(c.text, document(c.doc) if c.doc else "") for c in all_cases])
+    return float(inside[day.traffic.case].mean()) if len(day.traffic) else 0.0
+
+
+def _prices_per_1k() -> dict[str, str]:
+    out = {}
+    for role, model in (("weak", WEAK), ("strong", STRONG), ("specialist", SPECIALIST)):
+        spec = profile(model)
+        out[f"{role}_in"] = f"${spec.price_in_per_1m / 1000:.4f}"
+        out[f"{role}_out"] = f"${spec.price_out_per_1m / 1000:.4f}"
+    return out
 
 
 def _stale_notes(shift: Mapping[str, Any]) -> list[Note]:

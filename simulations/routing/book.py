@@ -157,6 +157,24 @@ def _first_hit(prompt: str, keywords: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def keyword_inside_a_word(prompt: str, context: str = "") -> bool:
+    """Whether the keyword that decided the class was found inside a longer word ("define" in "undefined")."""
+    lower = prompt.lower()
+    checks = [CODE_KEYWORDS]
+    if len(prompt) + len(context) <= LONG_CHARS:
+        checks.append(COMPLEX_KEYWORDS)
+        if len(prompt) < SHORT_CHARS:
+            checks.append(SIMPLE_KEYWORDS)
+    for keywords in checks:
+        for keyword in keywords:
+            at = lower.find(keyword)
+            if at >= 0:
+                before = lower[at - 1] if at > 0 else " "
+                after = lower[at + len(keyword)] if at + len(keyword) < len(lower) else " "
+                return before.isalnum() or after.isalnum()
+    return False
+
+
 def explain_class(prompt: str, context: str = "") -> Note:
     """Which of ``classify_task``'s checks fired, and on which word (same order as the code)."""
     hit = _first_hit(prompt, CODE_KEYWORDS)

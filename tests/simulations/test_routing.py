@@ -55,6 +55,14 @@ def test_book_length_rule_counts_characters_not_tokens():
     assert book.classify_task("Summarize this report", report).value == C  # 3,500 tokens, "long"
 
 
+def test_book_keyword_inside_a_longer_word():
+    assert book.keyword_inside_a_word("Why is division by zero undefined?")
+    assert book.keyword_inside_a_word("How do I decode base64?")
+    assert not book.keyword_inside_a_word("What is the dress code for a job interview?")  # a whole word, wrong sense
+    assert not book.keyword_inside_a_word("What is Python?")
+    assert not book.keyword_inside_a_word("什么是 Python？")
+
+
 def test_book_explains_which_check_fired_and_on_what():
     assert book.explain_class("What is the dress code for a job interview?").code == "book_code_keyword"
     fired = book.explain_class("Why is division by zero undefined?")
@@ -291,7 +299,10 @@ def test_the_book_preset_reproduces_its_arithmetic_and_says_where_it_differs():
     result = routing_flow.COMPONENT.execute({}, preset="book-32.5", seed=0)
     codes = [n.code for n in result.notes]
     assert {"book_avg_cost", "book_reduction", "book_monthly", "book_latency", "book_simulated",
-            "book_quality", "book_premium"} <= set(codes)
+            "book_quality", "book_premium", "book_keywords", "book_windows", "book_prices", "book_cost_code",
+            "book_context_dropped"} <= set(codes)
+    words = next(n for n in result.notes if n.code == "book_cost_code").data
+    assert words["estimate"] < words["billed"]  # words of the answer at one price miss most of the bill
     assert result.metrics["book_preset"]
     assert result.metrics["baseline_avg_cost_per_request_usd"] == pytest.approx(0.03)  # all GPT-4, flat price
     check = {row["claim"]: row for row in result.series["book_check"]}
