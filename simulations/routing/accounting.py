@@ -210,10 +210,10 @@ def cascade_outcome(first: Decisions, second: Decisions, m: Matrix, draws: Draws
     """Weak model (``first``) for everyone; ``second`` too when the verifier scores the answer below ``threshold``."""
     rows = np.arange(len(first.model))
     one, two = np.maximum(first.model, 0), np.maximum(second.model, 0)
-    ok1, ok2 = first.status == OK, second.status == OK
+    ok1 = first.status == OK
     right1 = ok1 & m.correct[rows, one]
     score = verifier_scores(draws, right1)
-    escalate = ok1 & ok2 & (first.model != second.model) & (score < threshold)
+    escalate = can_escalate(first, second) & (score < threshold)
     cost = np.where(ok1, m.cost[rows, one], 0.0) + np.where(escalate, m.cost[rows, two], 0.0)
     latency = np.where(ok1, m.latency_s[rows, one], np.nan) + np.where(escalate, m.latency_s[rows, two], 0.0)
     correct = np.where(escalate, m.correct[rows, two], right1)
@@ -221,6 +221,11 @@ def cascade_outcome(first: Decisions, second: Decisions, m: Matrix, draws: Draws
     kind = np.where(escalate, "escalated", "kept").astype(object)
     strong = escalate | ((first.model >= 0) & (first.model != MODELS.index(WEAK)))
     return Outcome(cost, latency, correct, answered, first.status, kind, strong)
+
+
+def can_escalate(first: Decisions, second: Decisions) -> np.ndarray:
+    """Requests a cascade can send on: both calls possible, and the second model is another one."""
+    return (first.status == OK) & (second.status == OK) & (first.model != second.model)
 
 
 def verifier_scores(draws: Draws, weak_right: np.ndarray) -> np.ndarray:
