@@ -24,7 +24,6 @@ register = template.Library()
 SOURCES = {
     "chain": (chain.inline, chain.model_branch, chain.build_chain),
     "guard": (policies.guarded,),
-    "improved": (policies.improved,),
     "code-cue": (classifier._words, classifier.code_cue),
     "cascade": (chain.build_cascade,),
 }
