@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from simulations.components import routing_flow
-from simulations.routing import accounting, book, classifier, routellm, tool
+from simulations.routing import accounting, book, classifier, prompts, routellm, tool
 from simulations.routing.chain import build_cascade, build_chain, mock_models, run_requests
 from simulations.routing.models import ANSWER_BUDGET, SPECIALIST, STRONG, WEAK, fits
 from simulations.routing.policies import (Request, book_router, improved, input_tokens, length_only,
@@ -69,6 +69,31 @@ def test_book_explains_which_check_fired_and_on_what():
     assert fired.code == "book_simple_keyword" and "undefined" in fired.data["word"]
     assert book.explain_class("什么是 Python？").code == "book_medium"
     assert book.explain_class("Summarize", document("en-report")).code == "book_long"
+
+
+CLASS_OF_RULE = {"book_code_keyword": X, "book_long": C, "book_complex_keyword": C, "book_simple_keyword": S,
+                 "book_medium": M}
+
+
+def test_the_explanation_follows_the_classifier_on_every_prompt():
+    for case in prompts.cases():
+        context = document(case.doc) if case.doc else ""
+        fired = book.explain_class(case.text, context)
+        assert CLASS_OF_RULE[fired.code] == book.classify_task(case.text, context).value, case.text
+    assert book.explain_class("what is " + "x" * 100).code == "book_medium"  # a keyword, but not short
+
+
+@pytest.mark.parametrize("tier", ["free", "premium", "enterprise"])
+@pytest.mark.parametrize("priority", ["balanced", "cost", "speed", "quality"])
+def test_the_selection_note_names_the_model_select_model_returns(tier, priority):
+    examples = {S: "What is Python?", M: "How does TLS work?", C: "Analyze the market", X: "Write code"}
+    for kind, prompt in examples.items():
+        complexity = book.classify_task(prompt)
+        assert complexity.value == kind
+        said = book.explain_selection(complexity, tier, priority)
+        assert said.data["model"] == book.select_model(prompt, "", tier, priority)
+        assert said.data["model"] in said.text
+        assert (said.code == "book_free") == (tier == "free")
 
 
 @pytest.mark.parametrize(("prompt", "tier", "priority", "model"), [
