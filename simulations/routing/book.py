@@ -251,6 +251,28 @@ class Claims:
 CLAIMED = Claims()
 
 
+def dollars(value: float) -> str:
+    """A dollar figure as the chapter writes it: $0.05, $0.011, $0.0132, $11,000."""
+    return f"${value:,.0f}" if value >= 100 else "$" + f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def percent(share: float, digits: int = 0) -> str:
+    return f"{share * 100:.{digits}f}%"
+
+
+def cost_sum() -> str:
+    """Its average cost as a sum over its mix: "60% × $0.002 + 30% × $0.03 + 10% × $0.03"."""
+    return " + ".join(f"{percent(share)} × {dollars(PRICE_PER_REQUEST[TABLE_MODEL[c]])}" for c, share in MIX.items())
+
+
+def latency_sum() -> str:
+    """Its average latency as a sum over the models of its table, in seconds: "60% × 1.5 + 40% × 3.0"."""
+    shares: dict[str, float] = {}
+    for c, share in MIX.items():
+        shares[TABLE_MODEL[c]] = shares.get(TABLE_MODEL[c], 0.0) + share
+    return " + ".join(f"{percent(share)} × {MODELS[m]['avg_latency']:.1f}" for m, share in shares.items())
+
+
 def recompute() -> dict[str, float]:
     """The chapter's results recomputed from its own inputs (mix, per-request prices, latency table)."""
     avg_cost = sum(share * PRICE_PER_REQUEST[TABLE_MODEL[c]] for c, share in MIX.items())

@@ -336,6 +336,30 @@ def test_the_book_preset_reproduces_its_arithmetic_and_says_where_it_differs():
     assert check["avg_cost"]["run"] > 1.5 * check["avg_cost"]["recomputed"]
 
 
+def test_the_notes_take_the_chapters_figures_from_its_constants(monkeypatch):
+    claimed = book.Claims(avg_cost=0.012, reduction=0.7, monthly=12_000, success=0.97)
+    monkeypatch.setattr(book, "CLAIMED", claimed)
+    monkeypatch.setattr(book, "MIX", {"simple": 0.5, "medium": 0.4, "complex": 0.1})
+    notes = {n.code: n.text for n in routing_flow.COMPONENT.execute({}, preset="book-32.5", seed=0).notes}
+    assert "to $0.012 a request" in notes["book_avg_cost"]
+    assert "50% × $0.002 + 40% × $0.03 + 10% × $0.03 = $0.016" in notes["book_avg_cost"]
+    assert "a 70% saving" in notes["book_reduction"] and "not $12,000" in notes["book_monthly"]
+    assert "(50% × 1.5 + 50% × 3.0, in seconds)" in notes["book_latency"]
+    assert "97% versus 99%" in notes["book_quality"]
+
+
+def test_the_chinese_notes_say_what_the_english_keywords_did():
+    notes = {n.code: n for n in routing_flow.COMPONENT.execute(
+        {"chinese_pct": "100", "code_pct": "30"}, seed=0).notes}
+    assert notes["book_chinese"].data["medium"] > 85
+    assert 0 < notes["book_chinese_code"].data["share"] < 50  # only the prompts that say "debug"
+    assert notes["book_chinese_lookups"].data["share"] == 100  # premium, balanced: MEDIUM goes to gpt-4
+    free = {n.code for n in routing_flow.COMPONENT.execute({"chinese_pct": "100", "tiers": "free"}, seed=0).notes}
+    assert "book_chinese" in free and "book_chinese_lookups" not in free  # a free user gets gpt-3.5-turbo
+    english = {n.code for n in routing_flow.COMPONENT.execute({"chinese_pct": "0"}, seed=0).notes}
+    assert not english & {"book_chinese", "book_chinese_code", "book_chinese_lookups"}
+
+
 def test_chinese_traffic_sends_the_chapters_router_to_gpt4():
     metrics = routing_flow.COMPONENT.execute({"chinese_pct": "100"}, seed=0).metrics["policies"]
     assert metrics["book"]["model_shares"]["gpt-4"] > 0.85
