@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext
@@ -135,7 +136,9 @@ def _quality_chart(result: Result) -> Chart:
     per = _policies(result)
     names = list(per)
     values = [per[n]["mean_quality"] * PERCENT for n in names]
-    fig = figure([_bar(names, values, [pct(per[n]["mean_quality"]) for n in names])], showlegend=False,
+    bar = _bar(names, values, [pct(per[n]["mean_quality"]) for n in names])
+    bar.update(textposition="outside")  # above the bar: a label on the patterns is hard to read
+    fig = figure([bar], showlegend=False,
                  # xgettext:no-python-format
                  yaxis={"title": {"text": _("% of requests answered right")}, "range": [0, 100]},
                  xaxis={"automargin": True})
@@ -295,15 +298,17 @@ def summary(result: Result) -> str:
 
 def widgets(result: Result) -> list[Widget]:
     out = [Widget("lab/widgets/routing_flow_box.html", route_tool.box_context(result)),
-           Widget("lab/widgets/routing_flow_table.html", {"key": "routellm", "table": _routellm_table(result),
-                                                             "title": _("How good is the router? RouteLLM's scores")}),
-           Widget("lab/widgets/routing_flow_table.html", {"key": "trace", "table": _trace_table(result),
-                                                             "title": _("The first requests, through the real chain")})]
+           _table_widget("routellm", _("How good is the router? RouteLLM's scores"), _routellm_table(result)),
+           _table_widget("trace", _("The first requests, through the real chain"), _trace_table(result))]
     if result.metrics.get("book_preset"):
-        out.insert(1, Widget("lab/widgets/routing_flow_table.html",
-                             {"key": "book", "table": _book_table(result),
-                              "title": _("The chapter's figures, recomputed")}))
+        out.insert(1, _table_widget("book", _("The chapter's figures, recomputed"), _book_table(result)))
     return out
+
+
+def _table_widget(key: str, title: str, table: Table) -> Widget:
+    """A table that scrolls sideways on a phone, its caption as a note below that wraps to the screen."""
+    return Widget("lab/widgets/routing_flow_table.html",
+                  {"key": key, "title": title, "table": replace(table, caption=""), "note": table.caption})
 
 
 def _cpt(value: float | None) -> str:
