@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from simulations.component import Note, Result
 from simulations.components.routing_flow import SPEC
+from simulations.routing import book
 
 from . import route_tool
-from .routing_labels import class_label, node_label, policy_label, tier_label
-from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, note_text, pct, usd
+from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, pct, usd
+from .routing_labels import class_label, node_label, policy_label, reason_text, tier_label
 
 # Told apart by marker, dash and bar pattern as well as colour.
 STYLE = {
@@ -330,7 +331,7 @@ def _trace_table(result: Result) -> Table:
     outcome = {"ok": _("answered"), "too_long": _("400: too long"), "refused": _("refused")}
     rows = []
     for row in result.trace:
-        why = " ".join(note_text(Note(n["code"], n["template"], n["data"])) for n in row["why"])
+        why = " ".join(reason_text(Note(n["code"], n["template"], n["data"])) for n in row["why"])
         model = row["model"] + (" ↑" if row["escalated"] else "")
         rows.append([row["request"], _shorten(row["prompt"]), tier_label(row["tier"]), class_label(row["kind"]),
                      model, outcome[row["outcome"]], f"{row['input_tokens']:,} / {row['output_tokens']:,}",
@@ -356,23 +357,26 @@ def _book_table(result: Result) -> Table:
         unit = row["unit"]
         recomputed = _value(row["recomputed"], unit) if row["recomputed"] is not None else _("not measured")
         if row.get("recomputed_own") is not None:
-            recomputed += " · " + _("%(v)s with its own GPT-4 price or latency") % {
-                "v": _value(row["recomputed_own"], unit)}
+            own = (_("%(v)s with its own GPT-4 latency") if row["claim"] == "speedup"
+                   else _("%(v)s with its own GPT-4 price"))
+            recomputed += " · " + own % {"v": _value(row["recomputed_own"], unit)}
         chapter = _value(row["chapter"], unit)
         run = _value(row["run"], unit)
         if row["claim"] == "success":
             chapter += " " + _("(all GPT-4: %(v)s)") % {"v": _value(row["baseline_chapter"], unit)}
             run += " " + _("(all gpt-4: %(v)s)") % {"v": _value(row["baseline_run"], unit)}
         rows.append([names[row["claim"]], chapter, recomputed, run])
-    caption = _("Recomputed: the chapter's own mix (60/30/10) and its prices per request ($0.002, $0.03). This run: "
+    caption = _("Recomputed: the chapter's own mix (%(mix)s) and its prices per request (%(prices)s). This run: "
                 "its router, as written, on %(n)s simulated requests with that mix.") % {
+        "mix": "/".join(f"{share * 100:.0f}" for share in book.MIX.values()),
+        "prices": ", ".join(book.dollars(book.PRICE_PER_REQUEST[m]) for m in dict.fromkeys(book.TABLE_MODEL.values())),
         "n": f"{result.metrics['requests']:,}"}
     return Table([_("Figure"), _("The chapter says"), _("Its own numbers give"), _("This run")], rows, caption)
 
 
 def _value(value: float, unit: str) -> str:
-    if unit == "usd":  # as the chapter writes prices: $0.05, $0.011, $0.0132
-        return "$" + f"{value:.4f}".rstrip("0").rstrip(".") if value < 100 else _money(value)
+    if unit == "usd":
+        return book.dollars(value)
     if unit == "share":
         return pct(value)
     return _("%(n)s s") % {"n": f"{value:.2f}"}

@@ -19,6 +19,8 @@ from simulations.routing import book, chain, classifier, policies
 from simulations.routing.models import ANSWER_BUDGET, MODELS
 from simulations.routing.prompts import document_size
 
+from ..routing_labels import priority_label
+
 register = template.Library()
 
 SOURCES = {
@@ -96,8 +98,7 @@ def routing_models() -> list[dict[str, Any]]:
 @register.simple_tag
 def routing_table() -> list[dict[str, Any]]:
     """Our policy table: one row per priority, the model for each class."""
-    names = {"balanced": _("balanced"), "cost": _("cost"), "speed": _("speed"), "quality": _("quality")}
-    return [{"priority": names[priority], **row} for priority, row in policies.IMPROVED_TABLE.items()]
+    return [{"priority": priority_label(priority), **row} for priority, row in policies.IMPROVED_TABLE.items()]
 
 
 @register.simple_tag
