@@ -402,8 +402,8 @@ NOTE_TEXTS = {
         "The chapter's router sent %(share).0f%% of the Chinese look-up questions past gpt-3.5-turbo, which "
         "answers them about as well."),
     "book_chinese_code": gettext_noop(
-        "The chapter's classifier called %(share).0f%% of the Chinese coding tasks SPECIALIZED: only those that "
-        "happen to contain an English keyword such as “debug”."),
+        "The chapter's classifier called %(share).0f%% of the Chinese coding tasks SPECIALIZED; only a prompt with "
+        "an English keyword such as “debug” gets there."),
     "refused": gettext_noop(
         "Our router refused %(share).1f%% of the requests: their document fits no model their tier may use, "
         "and they get a message saying so instead of a failed call."),
@@ -414,8 +414,10 @@ NOTE_TEXTS = {
         "Tuned on today's traffic, threshold %(threshold).2f recovered %(pgr_today).0f%% of the quality gap with "
         "%(share_today).0f%% of requests on gpt-4. On tomorrow's harder traffic the same threshold recovers "
         "%(pgr_tomorrow).0f%% (%(share_tomorrow).0f%% on gpt-4): hard questions in plain words score low."),
-    "retune": gettext_noop("Getting back to %(pgr).0f%% of the gap tomorrow needs threshold %(threshold).2f and "
-                           "%(share).0f%% of requests on gpt-4."),
+    "retune": gettext_noop(
+        "Getting back to %(pgr).0f%% of the gap tomorrow needs threshold %(threshold).2f, which sends %(share).0f%% "
+        "of requests to gpt-4 and recovers %(reached).0f%%: many prompts share a score, so the threshold moves "
+        "them in blocks."),
     "retune_impossible": gettext_noop(
         "No threshold gets back to %(pgr).0f%% of the gap tomorrow: the classifier cannot tell these questions "
         "apart."),
@@ -531,7 +533,7 @@ def _stale_notes(shift: Mapping[str, Any]) -> list[Note]:
         notes.append(note(NOTE_TEXTS, "retune_impossible", pgr=before["pgr"] * 100))
     elif after["pgr"] < before["pgr"]:
         notes.append(note(NOTE_TEXTS, "retune", pgr=before["pgr"] * 100, threshold=again["knob"],
-                          share=again["strong_share"] * 100))
+                          share=again["strong_share"] * 100, reached=again["pgr"] * 100))
     return notes
 
 

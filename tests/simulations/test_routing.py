@@ -380,6 +380,8 @@ def test_a_tuned_threshold_goes_stale_on_tomorrows_traffic():
     assert shift["tomorrow"]["pgr"] < shift["today"]["pgr"] - 0.05
     assert shift["retuned"] is None or shift["retuned"]["strong_share"] > shift["tomorrow"]["strong_share"]
     assert "stale" in [n.code for n in result.notes]
+    retune = next(n for n in result.notes if n.code == "retune")
+    assert retune.data["reached"] >= retune.data["pgr"]  # the threshold it names does get back there
 
 
 def test_the_flow_accounts_for_every_request():
