@@ -168,3 +168,5 @@ def test_table_notes_sit_below_the_scrolling_tables(client):
     assert "<caption>" not in html.split('id="lab-routing-flow-routellm"')[1].split("</details>")[0]
     assert "73.6% · 56.0% with its own GPT-4 price" in html and "30.0% with its own GPT-4 latency" in html
     assert "mix (60/30/10)" in html and "per request ($0.002, $0.03)" in html
+    zh = client.get(LESSON.format(lang="zh-hans"), {"preset": "book-32.5"}).content.decode()
+    assert "（$0.002、$0.03）" in zh

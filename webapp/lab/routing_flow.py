@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from simulations.component import Note, Result
 from simulations.components.routing_flow import SPEC
@@ -369,7 +370,8 @@ def _book_table(result: Result) -> Table:
     caption = _("Recomputed: the chapter's own mix (%(mix)s) and its prices per request (%(prices)s). This run: "
                 "its router, as written, on %(n)s simulated requests with that mix.") % {
         "mix": "/".join(f"{share * 100:.0f}" for share in book.MIX.values()),
-        "prices": ", ".join(book.dollars(book.PRICE_PER_REQUEST[m]) for m in dict.fromkeys(book.TABLE_MODEL.values())),
+        "prices": pgettext("between the items of a list", ", ").join(
+            book.dollars(book.PRICE_PER_REQUEST[m]) for m in dict.fromkeys(book.TABLE_MODEL.values())),
         "n": f"{result.metrics['requests']:,}"}
     return Table([_("Figure"), _("The chapter says"), _("Its own numbers give"), _("This run")], rows, caption)
 
