@@ -31,6 +31,9 @@ STYLE = {
 MODEL_COLOURS = {"gpt-3.5-turbo": "#2e7d32", "gpt-4": "#0b5cad", "claude-3-opus": "#6a1b9a",
                  "too-long": "#b42318", "refused": "#6b7280"}
 CLASS_PATTERNS = {"simple": "", "medium": "/", "complex": "x", "specialized": "."}
+# Where a policy's name sits beside its point: the chapter's router often lands on "all to gpt-4",
+# and the length rule near the left edge.
+LABEL_POSITION = {"book": "bottom center", "length": "top right"}
 
 
 def _policies(result: Result) -> Mapping[str, Mapping[str, Any]]:
@@ -191,7 +194,7 @@ def _frontier_chart(result: Result) -> Chart:
             label = _("%(policy)s at %(knob)s") % {"policy": label, "knob": f"{knob:.2f}"}
         traces.append({"type": "scatter", "mode": "markers+text", "name": label,
                        "x": [per[name]["avg_cost_per_request_usd"]], "y": [per[name]["mean_quality"] * PERCENT],
-                       "text": [policy_label(name)], "textposition": "top center",
+                       "text": [policy_label(name)], "textposition": LABEL_POSITION.get(name, "top center"),
                        "marker": {"symbol": symbol, "size": 13, "color": colour,
                                   "line": {"color": "#111827", "width": 1}}})
     fig = figure(traces, height=420, xaxis={"title": {"text": _("USD per request")}, "rangemode": "tozero"},
