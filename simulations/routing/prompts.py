@@ -238,10 +238,10 @@ def _chinese(articles: int, seed: int) -> str:
 
 # key -> (language, sections or articles, seed)
 _DOCUMENTS = {
-    "en-report": ("en", 52, 11),  # ~2,600 tokens but over 10,000 characters
+    "en-report": ("en", 52, 11),  # ~3,500 tokens but over 10,000 characters
     "en-manual": ("en", 450, 12),  # ~30,000 tokens: only the 200K window takes it
     "zh-contract": ("zh", 130, 13),  # under 10,000 characters, yet more tokens than gpt-4's window
-    "zh-records": ("zh", 330, 14),  # ~26,000 tokens: past gpt-3.5-turbo's window too
+    "zh-records": ("zh", 330, 14),  # ~22,000 tokens: past gpt-3.5-turbo's window too
 }
 DOCUMENT_KEYS: tuple[str, ...] = tuple(_DOCUMENTS)
 
