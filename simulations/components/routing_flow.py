@@ -546,7 +546,7 @@ COMPONENT = Component(
         CodeRef(gettext_noop("The context-window guard"), guarded),
         CodeRef(gettext_noop("Our classifier"), classify),
         CodeRef(gettext_noop("The chapter's classifier, exactly"), book.classify_task),
-        CodeRef(gettext_noop("The chapter's selection rules, exactly"), book.select_model),
+        CodeRef(gettext_noop("The chapter's selection rules, exactly"), book.select_for_class),
         CodeRef(gettext_noop("The cascade"), build_cascade),
         CodeRef(gettext_noop("RouteLLM's CPT and APGR"), routellm.cpt),
     ),

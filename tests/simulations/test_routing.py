@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
@@ -416,3 +418,9 @@ def test_the_prompt_box_refuses_bad_input():
         with pytest.raises(Exception) as refused:
             tool.parse({"prompt": "hi", field: value})
         assert refused.value.field == field
+
+
+def test_the_code_that_ran_shows_the_chapters_own_branches():
+    sources = {ref.title: inspect.getsource(ref.function) for ref in routing_flow.COMPONENT.code}
+    assert "elif complexity == TaskComplexity.COMPLEX:" in sources["The chapter's selection rules, exactly"]
+    assert "any(kw in prompt_lower for kw in CODE_KEYWORDS)" in sources["The chapter's classifier, exactly"]
