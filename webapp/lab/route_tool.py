@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from simulations.component import Result
-from simulations.components.routing_flow import POLICY_LABELS
 from simulations.params import ParamError
 from simulations.routing import tool
 from simulations.routing.models import ANSWER_BUDGET
@@ -31,7 +30,7 @@ from simulations.routing.policies import PRIORITIES, ROUTER_POLICIES, TIERS
 from simulations.routing.prompts import DOCUMENT_KEYS, document_size, language_of
 
 from .presentation import usd
-from .routing_labels import class_label, node_label, priority_label, reason_text, tier_label
+from .routing_labels import class_label, node_label, policy_label, priority_label, reason_text, tier_label
 
 DOM = "lab-routing-flow"
 BOX_ID = f"{DOM}-box"
@@ -106,7 +105,7 @@ def box(query: Mapping[str, Any], defaults: Mapping[str, Any] | None = None,
         "dom": DOM, "box_id": BOX_ID, "result_id": RESULT_ID, "action": reverse("lab:route-tool"),
         "values": box_values(query, defaults), "max_chars": tool.MAX_PROMPT_CHARS,
         "tiers": [(t, tier_label(t)) for t in TIERS], "priorities": [(p, priority_label(p)) for p in PRIORITIES],
-        "policies": [(p, gettext(POLICY_LABELS[p])) for p in ROUTER_POLICIES],
+        "policies": [(p, policy_label(p)) for p in ROUTER_POLICIES],
         "documents": [(d, _document_label(d)) for d in ("none", *DOCUMENT_KEYS)],
         "examples": [(text, _example_url(text, doc, defaults), "zh-Hans" if language_of(text) == "zh" else "en")
                      for text, doc in EXAMPLES],
@@ -127,7 +126,7 @@ def box(query: Mapping[str, Any], defaults: Mapping[str, Any] | None = None,
     context.update(routed=routed, facts=_facts(routed), path_json=json.dumps(routed.path),
                    reasons=[reason_text(n) for n in routed.route.reasons],
                    route_path=[node_label(key) for key in routed.path],
-                   policy_label=gettext(POLICY_LABELS[routed.policy]))
+                   policy_label=policy_label(routed.policy))
     return context, 200
 
 
