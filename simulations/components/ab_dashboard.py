@@ -75,7 +75,7 @@ SPEC = ParamSpec(
         Param("canary_model", "gpt-4o-mini", choices=tuple(PROFILES), label=gettext_noop("Canary version"),
               help=gettext_noop("The new version's model (the same model for a new prompt template).")),
         Param("canary_steps", "5-15-30-50-100", choices=tuple(STEP_PLANS), label=gettext_noop("Canary steps"),
-              unit=gettext_noop("% of traffic"),
+              unit=gettext_noop("steps, percent of traffic"),
               choice_labels={"5-15-30-50-100": gettext_noop("5 → 15 → 30 → 50 → 100 (the chapter's docstring)"),
                              "book-loop": gettext_noop("5 → 15 → 25 → … → 95 → 100 (the chapter's loop)"),
                              "1-5-25-50-100": gettext_noop("1 → 5 → 25 → 50 → 100"),
@@ -100,8 +100,8 @@ SPEC = ParamSpec(
     presets={
         # The chapter's CanaryConfig and loop, and an A/B test of its example's size (500 a side).
         "book-32.6": {"canary_rule": "book", "canary_steps": "book-loop", "window_min": book.BOOK_INTERVAL_MIN,
-                      "latency_ratio": book.BOOK_LATENCY_RATIO, "traffic_per_min": 10, "duration_min": 100,
-                      "peek_every_min": 10, "split": 0.5, "true_effect": 0.03, "mde": 0.03},
+                      "latency_ratio": book.BOOK_LATENCY_RATIO, "traffic_per_min": 40, "duration_min": 25,
+                      "peek_every_min": 5, "split": 0.5, "true_effect": 0.03, "mde": 0.03},
         "aa-test": {"true_effect": 0.0, "repetitions": 500, "peek_every_min": 1, "duration_min": 240},
         "canary-regression": {"regression_errors": 0.05, "regression_latency": 1.5, "canary_rule": "baseline"},
         "canary-healthy": {"regression_errors": 0.0, "regression_latency": 1.0, "canary_rule": "baseline"},
@@ -251,8 +251,6 @@ NOTE_TEXTS = {
         "The chapter's md5 %% 100 has only 100 buckets: a 0.5%% canary split gets %(half_pct)s of "
         "users. Its cumulative float shares give a 10/20/70 split %(shares)s, and shares that add up "
         "to less than 1 silently go to the first variant."),
-    "canary_result": gettext_noop(
-        "The canary was %(outcome)s at minute %(minute)s."),
 }
 
 

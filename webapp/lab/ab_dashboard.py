@@ -53,11 +53,11 @@ def _running_chart(result: Result) -> Chart:
                        "line": {"color": colour, "dash": dash}, "marker": {"symbol": symbol, "color": colour}})
     fig = figure(traces, xaxis={"title": {"text": _("minutes since start")}},
                  yaxis={"title": {"text": _("success rate (%)")}})
-    table = Table([_("Minute"), _("Users in A"), _("Rate A"), _("95% interval A"), _("Users in B"), _("Rate B"),
-                   _("95% interval B")],
+    table = Table([_("Minute"), _("Users in A"), _("Rate A"), _("Interval A"), _("Users in B"), _("Rate B"),
+                   _("Interval B")],
                   [[r["minute"], r["n_a"], pct(r["rate_a"]), f"{pct(r['ci_a'][0])} – {pct(r['ci_a'][1])}",
                     r["n_b"], pct(r["rate_b"]), f"{pct(r['ci_b'][0])} – {pct(r['ci_b'][1])}"] for r in looks])
-    return Chart("running", _("Success rate per variant as users arrive, with 95% intervals"), fig, table)
+    return Chart("running", _("Success rate per variant as users arrive, with confidence intervals"), fig, table)
 
 
 def _p_value_chart(result: Result) -> Chart:
@@ -165,7 +165,7 @@ def metrics(result: Result) -> Table:
     rows = [
         [_("Users in A / B"), f"{m['n_a']} / {m['n_b']}"],
         [_("Success rate A / B"), f"{pct(m['rate_a'], 2)} / {pct(m['rate_b'], 2)}"],
-        [_("Difference B − A (95% interval)"),
+        [_("Difference B − A (confidence interval)"),
          f"{m['diff'] * PERCENT:+.2f} pp ({m['ci_low'] * PERCENT:+.2f} … {m['ci_high'] * PERCENT:+.2f})"],
         [_("p-value at the planned end"), f"{m['p_value']:.4g}"],
         [_("Decision"), decision_label(m["decision"])],
