@@ -45,7 +45,7 @@ def _running_chart(result: Result) -> Chart:
         colour, symbol, dash = VARIANT_STYLE[key]
         low = [r[f"ci_{key}"][0] * PERCENT for r in looks]
         high = [r[f"ci_{key}"][1] * PERCENT for r in looks]
-        traces.append({"type": "scatter", "x": minutes + minutes[::-1], "y": high + low[::-1], "fill": "toself",
+        traces.append({"type": "scatter", "mode": "lines", "x": minutes + minutes[::-1], "y": high + low[::-1], "fill": "toself",
                        "fillcolor": BAND_FILL[key], "line": {"width": 0}, "hoverinfo": "skip",
                        "name": _("%(variant)s: 95%% interval") % {"variant": name}, "showlegend": False})
         traces.append({"type": "scatter", "mode": "lines+markers", "name": name, "x": minutes,
@@ -78,7 +78,8 @@ def _p_value_chart(result: Result) -> Chart:
          "y": [floor(r["boundary_p"]) for r in looks], "line": {"color": "#7c3aed", "dash": "dot", "width": 3}},
     ]
     layout = marked({"xaxis": {"title": {"text": _("minutes since start")}},
-                     "yaxis": {"title": {"text": _("p-value (log scale)")}, "type": "log"}},
+                     "yaxis": {"title": {"text": _("p-value (log scale)")}, "type": "log",
+                                "exponentformat": "power"}},
                     y=alpha, label=_("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"})
     fig = figure(traces, **layout)
     table = Table([_("Minute"), _("p-value"), _("Always-valid p-value"), _("Sequential boundary")],
@@ -100,9 +101,8 @@ def _canary_chart(result: Result) -> Chart:
                                                                            "color": "#0b5cad"}})
     end = events[-1]
     promoted = end["event"] == "promoted"
-    traces.append({"type": "scatter", "mode": "markers+text", "x": [end["minute"]],
+    traces.append({"type": "scatter", "mode": "markers", "x": [end["minute"]],
                    "y": [end["weight"] * PERCENT], "name": outcome_label(end["event"]),
-                   "text": [outcome_label(end["event"])], "textposition": "top left" if promoted else "top right",
                    "marker": {"symbol": "star" if promoted else "x", "size": 16,
                               "color": "#15803d" if promoted else "#b42318"}})
     layout = marked({"xaxis": {"title": {"text": _("minutes since the release began")}},
@@ -174,8 +174,9 @@ def metrics(result: Result) -> Table:
         [_("Required sample size"), _("%(n)s users (%(min)s min)") % {"n": m["required_sample_size"],
                                                                        "min": f"{m['required_minutes']:.0f}"}],
         [_("Sample-ratio check (p)"), f"{m['srm_p_value']:.3g}" + (" ⚠ " + _("mismatch") if m["srm_alert"] else "")],
-        [_("Canary"), f"{outcome_label(m['canary_outcome'])} ({reason_label(m['canary_reason'])}), "
-                      + _("minute %(m)s") % {"m": f"{m['canary_end_minute']:.0f}"}],
+        [_("Canary"), outcome_label(m["canary_outcome"])
+         + (f" ({reason_label(m['canary_reason'])})" if m["canary_reason"] else "") + ", "
+         + _("minute %(m)s") % {"m": f"{m['canary_end_minute']:.0f}"}],
         [_("Canary's final weight"), pct(m["canary_final_weight"], 0)],
         [_("Error rate: baseline / canary (true)"),
          f"{pct(m['baseline_error_rate'], 2)} / {pct(m['canary_error_rate'], 2)}"],
