@@ -147,7 +147,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "llmopslab:channels"},
+        # A class of a few hundred sockets joins and leaves at once: redis-py's asyncio
+        # pool refuses (rather than waits) past its default of 100 connections.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}], "prefix": "llmopslab:channels"},
     }
 }
 

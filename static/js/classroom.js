@@ -365,7 +365,7 @@
     }
     if (t.bins && t.bins.length) box.appendChild(histogramTable(t));
     if (a.revealed && t.truth !== null && t.truth !== undefined) {
-      box.appendChild(el("p", { className: "truth", text: fill(T.truth, { value: num.format(t.truth) }) }));
+      box.appendChild(el("p", { className: "truth-value", text: fill(T.truth, { value: num.format(t.truth) }) }));
       if (t.median !== null && t.median !== undefined) {
         box.appendChild(el("p", { className: "muted", text: fill(T.class_median, { value: num.format(t.median) }) }));
       }
