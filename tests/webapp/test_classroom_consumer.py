@@ -298,3 +298,46 @@ async def test_a_hundred_students_following_one_change_cost_one_run(setup, monke
     assert codes == [200] * 100
     assert runs == [seed]
     await close_all(teacher, *students)
+
+
+async def test_a_live_ab_test_assigns_by_the_stable_hash_and_converges(setup):
+    from simulations.experiments.assignment import assign
+    from simulations.experiments.stats import compare_proportions
+
+    room = setup["room"]
+    teacher = socket(room.code, setup["teacher"])
+    await connected(teacher)
+    keys = [setup["student"], *await sync_to_async(lambda: [student_session(room) for _ in range(11)])()]
+    students = [socket(room.code, key) for key in keys]
+    for s in students:
+        await connected(s)
+    await teacher.send_json_to({"type": "ab_start", "question": "Helpful?", "variant_a": "Short answer.",
+                                "variant_b": "Answer with an example.", "split": 0.5})
+    states = [await next_of(s, "state") for s in students]
+    experiment = states[0]["activity"]["experiment"]
+    tokens = await sync_to_async(lambda: [p.token for p in room.participants.order_by("pk")])()
+    seen = [s["you"]["variant"] for s in states]
+    assert seen == [assign(experiment, token, split=0.5) for token in tokens]  # the experiments lab's hash
+    assert set(seen) == {"A", "B"}
+    votes = {"A": [], "B": []}
+    for s, variant in zip(students, seen):
+        yes = variant == "B" or len(votes["A"]) % 3 == 0  # B always pleases; A one time in three
+        await s.send_json_to({"type": "vote", "yes": yes})
+        confirmed = await next_of(s, "ok")
+        assert confirmed["variant"] == variant
+        votes[variant].append(yes)
+    await students[0].send_json_to({"type": "vote", "yes": "maybe"})
+    assert (await next_of(students[0], "error"))["code"] == "bad_vote"
+    expected = compare_proportions(sum(votes["A"]), len(votes["A"]), sum(votes["B"]), len(votes["B"]))
+    tally = (await next_of(teacher, "tally"))["tally"]
+    while tally["a"]["units"] + tally["b"]["units"] < 12:
+        tally = (await next_of(teacher, "tally"))["tally"]
+    assert tally["a"] == {"units": len(votes["A"]), "yes": sum(votes["A"])}
+    assert tally["stats"]["diff"] == pytest.approx(expected["diff"])
+    assert tally["stats"]["p_value"] == pytest.approx(expected["p_value"])
+    assert tally["history"][-1]["votes"] == 12
+    await teacher.send_json_to({"type": "ab_stop"})
+    await next_of(students[1], "state")
+    await students[1].send_json_to({"type": "vote", "yes": True})
+    assert (await next_of(students[1], "error"))["code"] == "closed"
+    await close_all(teacher, *students)

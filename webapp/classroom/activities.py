@@ -296,8 +296,9 @@ def ab_tally(test: ABTest) -> dict[str, Any]:
                             "ci_high": stats["ci_high"]})
     stats = None
     if n["A"] and n["B"]:
-        stats = {k: (bool(v) if k == "significant" else float(v))
-                 for k, v in compare_proportions(yes["A"], n["A"], yes["B"], n["B"]).items()}
+        found = compare_proportions(yes["A"], n["A"], yes["B"], n["B"])
+        stats = {k: float(found[k]) for k in ("diff", "ci_low", "ci_high", "p_value")}
+        stats["significant"] = bool(found["significant"])
     return {"a": {"units": n["A"], "yes": yes["A"]}, "b": {"units": n["B"], "yes": yes["B"]},
             "stats": stats, "history": history, "running": test.ended_at is None}
 

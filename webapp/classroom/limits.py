@@ -45,6 +45,6 @@ def too_many_wrong_codes(request: HttpRequest) -> bool:
 
 def wrong_code(request: HttpRequest) -> None:
     pipe = redis_client().pipeline()
+    pipe.set(_key("wrong", request), 0, ex=WRONG_CODE_WINDOW_S, nx=True)  # the window starts at the first
     pipe.incr(_key("wrong", request))
-    pipe.expire(_key("wrong", request), WRONG_CODE_WINDOW_S, nx=True)
     pipe.execute()
