@@ -496,7 +496,8 @@
     box.appendChild(table);
     box.appendChild(el("p", { className: "ab-verdict", role: "status", text: stats ? fill(T.ab_stats, {
       diff: num.format(100 * stats.diff), low: num.format(100 * stats.ci_low), high: num.format(100 * stats.ci_high),
-      p: num.format(stats.p_value) }) + " " + (stats.significant ? T.significant : T.not_significant) : T.ab_waiting }));
+      p: num.format(stats.p_value), level: "95%" }) + " " +
+      (stats.significant ? fill(T.significant, { alpha: "5%" }) : T.not_significant) : T.ab_waiting }));
     if (t.history && t.history.length > 1) box.appendChild(convergenceChart(t.history));
     if (!t.running) box.appendChild(el("p", { className: "muted", text: T.stopped }));
   }
@@ -509,7 +510,7 @@
     var last = history[history.length - 1].votes;
     function x(v) { return pad + (width - pad - 4) * v / last; }
     function y(v) { return 6 + (height - 12) * (high - v) / span; }
-    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + 20), role: "img", "aria-label": T.convergence_label,
+    var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + 20), role: "img", "aria-label": fill(T.convergence_label, { level: "95%" }),
       "class": "convergence" });
     var band = history.map(function (h) { return x(h.votes) + "," + y(h.ci_high); })
       .concat(history.slice().reverse().map(function (h) { return x(h.votes) + "," + y(h.ci_low); }));
@@ -520,7 +521,7 @@
     var label = svg("text", { x: pad, y: height + 16, "class": "axis-label" });
     label.textContent = fill(T.convergence_axis, { n: last });
     chart.appendChild(label);
-    return el("figure", { className: "ab-chart" }, [chart, el("figcaption", { className: "muted", text: T.convergence_label })]);
+    return el("figure", { className: "ab-chart" }, [chart, el("figcaption", { className: "muted", text: fill(T.convergence_label, { level: "95%" }) })]);
   }
 
   // -- start -----------------------------------------------------------------------

@@ -276,11 +276,11 @@ def _texts() -> dict[str, str]:
         "variant": _("Variant"),
         "students": _("Students"),
         "yes_rate": _("Said yes"),
-        "ab_stats": _("B − A: {diff} points (95% interval {low} to {high}), p = {p}."),
-        "significant": _("Significant at the 5% level."),
+        "ab_stats": _("B − A: {diff} points ({level} interval {low} to {high}), p = {p}."),
+        "significant": _("Significant at the {alpha} level."),
         "not_significant": _("Not significant yet."),
         "ab_waiting": _("Statistics appear once both variants have votes."),
-        "convergence_label": _("B − A and its 95% interval as votes arrive"),
+        "convergence_label": _("B − A and its {level} interval as votes arrive"),
         "convergence_axis": _("{n} votes"),
     }
 
