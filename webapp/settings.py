@@ -150,7 +150,15 @@ CHANNEL_LAYERS = {
         # A class of a few hundred sockets joins and leaves at once: redis-py's asyncio
         # pool refuses (rather than waits) past its default of 100 connections.
         "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}], "prefix": "llmopslab:channels"},
-    }
+    },
+    # Classrooms broadcast one state to hundreds of sockets: over Redis pub/sub each
+    # process receives a broadcast once and hands it to its own sockets, instead of
+    # popping one message per socket from Redis.  A missed message costs nothing:
+    # clients resync from the database.
+    "classroom": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "llmopslab:classroom"},
+    },
 }
 
 LANGUAGE_CODE = "en"
