@@ -5,7 +5,7 @@
 
 import sys
 
-from . import classroom, engine_overhead, slider_latency
+from . import classroom, engine_overhead, route_tool, slider_latency
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["classroom"]:
@@ -14,5 +14,7 @@ if __name__ == "__main__":
         engine_overhead.main()
         print()
         slider_latency.main()
+        print()
+        route_tool.main()
         print()
         classroom.main([])
