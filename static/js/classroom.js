@@ -397,7 +397,7 @@
     var body = el("tbody");
     t.bins.forEach(function (bin) {
       var bar = el("span", { className: "bar" });
-      bar.style.inlineSize = (100 * bin.count / max) + "%";  // CSSOM, not a style attribute
+      bar.style.inlineSize = (80 * bin.count / max) + "%";  // CSSOM, not a style attribute; room for the count
       var label = num.format(bin.lo) + " – " + num.format(bin.hi);
       var count = el("td", { className: "bar-cell" }, [bar, el("span", { className: "bar-count", text: whole.format(bin.count) })]);
       var row = el("tr", bin.truth ? { className: "truth" } : {}, [el("th", { scope: "row", text: label }), count]);

@@ -267,7 +267,21 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         activity = snapshot.get("activity")
         if self.role == "student" and (activity or {}).get("id") != self.mine.get("activity"):
             self.mine = {"activity": (activity or {}).get("id")}  # a new activity: nothing answered yet
-        await self.send_json(self._personal(snapshot))
+        # Every socket of one kind gets the same text: encode it once per process.  A
+        # broadcast's "you" says only the role and the A/B variant; a student's own
+        # answer and vote come with the answer itself and with every resync.
+        variant = self._variant(activity)
+        key = (self.code, snapshot["version"], self.role, variant)
+        text = _encoded.get(key)
+        if text is None:
+            out = dict(snapshot)
+            if activity:
+                out["activity"] = self._visible(activity)
+            out["you"] = {"role": self.role, **({"variant": variant} if variant else {})}
+            text = _encoded[key] = json.dumps(out)
+            if len(_encoded) > 512:
+                _encoded.pop(next(iter(_encoded)))
+        await self.send(text_data=text)
 
     async def room_tally(self, event: Mapping[str, Any]) -> None:
         await self.send_json(self._visible(event["tally"]))
@@ -285,11 +299,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.role == "student":
             you["name"] = self.participant.name
             you.update({k: v for k, v in self.mine.items() if k in ("answer", "vote")})
-            if activity and activity["kind"] == "ab":
-                you["variant"] = activities.variant_of(activity["experiment"], self.participant.token,
-                                                       activity["split"])
+            variant = self._variant(activity)
+            if variant:
+                you["variant"] = variant
         out["you"] = you
         return out
+
+    def _variant(self, activity: Mapping[str, Any] | None) -> str:
+        """The A/B variant this student sees in the running test ("" when there is none)."""
+        if self.role != "student" or not activity or activity.get("kind") != "ab":
+            return ""
+        return activities.variant_of(activity["experiment"], self.participant.token, activity["split"])
 
     def _visible(self, item: Mapping[str, Any]) -> dict[str, Any]:
         """Before a reveal, only the instructor's own page sees the answers: the class sees how many."""
@@ -368,6 +388,7 @@ def presence_count(code: str) -> int:
 # agrees) and sends the figures as they stand when the interval ends.
 
 _pending: set[asyncio.Task[None]] = set()
+_encoded: dict[tuple[str, int, str, str], str] = {}  # broadcast texts, by (room, version, role, variant)
 _INTERVALS = {"tally": TALLY_INTERVAL_S, "presence": PRESENCE_INTERVAL_S}
 
 

@@ -246,7 +246,7 @@ def _texts() -> dict[str, str]:
         "predict_title": _("Predict, then reveal"),
         "about_metric": _("About: {metric}"),
         "about_metric_pct": _("About: {metric}, in percent"),
-        "answers_so_far": _("{n} answers so far"),
+        "answers_so_far": _("Answers so far: {n}"),
         "your_prediction": _("Your prediction"),
         "submit": _("Send my answer"),
         "change_answer": _("Change my answer"),
