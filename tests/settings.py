@@ -10,3 +10,6 @@ from pathlib import Path
 os.environ.setdefault("VAR_DIR", str(Path(__file__).resolve().parent.parent / "var" / "test"))
 
 from webapp.settings import *  # noqa: E402,F403
+
+# Tests create many accounts: a fast hash instead of the deliberately slow real one.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -32,7 +32,7 @@ def instructor() -> str:
     return name
 
 
-def _start_room(browser, live_url, instructor, language="en"):
+def _start_room(browser, live_url, instructor, language="en"):  # noqa: D401
     context = browser.new_context(viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.goto(f"{live_url}/{language}/accounts/login/")
@@ -62,18 +62,24 @@ def test_one_student_follows_and_one_breaks_away_and_rejoins(browser, live_url, 
     follower.click("form.join-form button[type=submit]")
     explorer_ctx, explorer = _student(browser, f"{live_url}/en/join/{code}/")
     explorer.click("form.join-form button[type=submit]")
+    # A third student reads the class in Chinese.
+    chinese_ctx, chinese = _student(browser, f"{live_url}/zh-hans/join/{code}/")
+    chinese.click("form.join-form button[type=submit]")
+    expect(chinese.locator("#room-connection")).to_have_attribute("data-state", "open")
+    expect(chinese.locator("#room-follow-status")).to_contain_text("正在跟随讲师")
     for page in (follower, explorer):
         page.wait_for_url(re.compile(rf"/en/room/{code}/$"))
         expect(page.locator("#room-connection")).to_have_attribute("data-state", "open")
         expect(page.locator("#room-follow-status")).to_contain_text("Following the instructor")
         expect(page.locator(REQUESTS)).to_be_disabled()
-    expect(teacher.locator("#room-present")).to_have_text("2")
+    expect(teacher.locator("#room-present")).to_have_text("3")
 
     teacher.fill(REQUESTS, "25")
     expect(teacher.locator(STATUS)).to_contain_text("25 requests")
     for page in (follower, explorer):
         expect(page.locator(STATUS)).to_contain_text("25 requests")
         expect(page.locator(REQUESTS)).to_have_value("25")
+    expect(chinese.locator(STATUS)).to_contain_text("25 个请求")
 
     explorer.click("#room-break")
     expect(explorer.locator(REQUESTS)).to_be_enabled()
@@ -103,18 +109,6 @@ def test_one_student_follows_and_one_breaks_away_and_rejoins(browser, live_url, 
     teacher.click(".activity-buttons .primary")
     expect(follower.locator(".truth-value")).to_contain_text("True value")
     expect(explorer.locator("table.histogram tr.truth")).to_have_count(1)
-    for context in (teacher_ctx, follower_ctx, explorer_ctx):
+    expect(chinese.locator(".truth-value")).to_contain_text("真实值")
+    for context in (teacher_ctx, follower_ctx, explorer_ctx, chinese_ctx):
         context.close()
-
-
-def test_a_chinese_student_follows_a_class(browser, live_url, instructor):
-    teacher_ctx, teacher, code = _start_room(browser, live_url, instructor, language="zh-hans")
-    student_ctx, student = _student(browser, f"{live_url}/zh-hans/join/{code}/")
-    student.click("form.join-form button[type=submit]")
-    expect(student.locator("#room-connection")).to_have_attribute("data-state", "open")
-    expect(student.locator("#room-follow-status")).to_contain_text("正在跟随讲师")
-    expect(teacher.locator("#room-present")).to_have_text("1")
-    teacher.fill(REQUESTS, "12")
-    expect(student.locator(STATUS)).to_contain_text("12 个请求")
-    teacher_ctx.close()
-    student_ctx.close()

@@ -21,6 +21,9 @@ from tests.browser.harness import ROOT, daphne_server
 
 PASSWORD = "live-" + secrets.token_urlsafe(10)
 
+# Three server starts take most of a minute on a busy machine: `make test-long` and CI run it.
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture(scope="module")
 def instructor() -> str:
