@@ -438,7 +438,7 @@
   }
 
   function timelineChart(rows) {
-    var width = 600, height = 160, pad = 24;
+    var width = 600, height = 160, pad = 28;
     var max = Math.max.apply(null, rows.map(function (r) { return r[1] + r[2]; }).concat([1]));
     var step = (width - pad) / Math.max(rows.length, 1);
     var chart = svg("svg", { viewBox: "0 0 " + width + " " + (height + pad), role: "img", "aria-label": T.timeline_label,
@@ -450,7 +450,7 @@
       chart.appendChild(svg("rect", { x: x, y: height - ok - no, width: Math.max(step - 2, 1), height: no, "class": "no" }));
     });
     chart.appendChild(svg("line", { x1: pad, x2: width, y1: height, y2: height, "class": "axis" }));
-    var label = svg("text", { x: pad, y: height + 18, "class": "axis-label" });
+    var label = svg("text", { x: pad, y: height + 22, "class": "axis-label" });
     label.textContent = fill(T.timeline_axis, { n: rows.length });
     chart.appendChild(label);
     var figure = el("figure", { className: "traffic-chart" }, [chart]);
