@@ -72,6 +72,7 @@ def test_one_student_follows_and_one_breaks_away_and_rejoins(browser, live_url, 
         expect(page.locator("#room-connection")).to_have_attribute("data-state", "open")
         expect(page.locator("#room-follow-status")).to_contain_text("Following the instructor")
         expect(page.locator(REQUESTS)).to_be_disabled()
+        expect(page.locator("#room-rejoin")).to_be_hidden()
     expect(teacher.locator("#room-present")).to_have_text("3")
 
     teacher.fill(REQUESTS, "25")
@@ -83,6 +84,7 @@ def test_one_student_follows_and_one_breaks_away_and_rejoins(browser, live_url, 
 
     explorer.click("#room-break")
     expect(explorer.locator(REQUESTS)).to_be_enabled()
+    expect(explorer.locator("#room-break")).to_be_hidden()
     explorer.fill(REQUESTS, "7")
     expect(explorer.locator(STATUS)).to_contain_text("7 requests")
 

@@ -207,7 +207,8 @@ def student(request: HttpRequest, code: str) -> HttpResponse:
 def _room_context(room: Room, role: str) -> dict[str, Any]:
     """What every room page shows: the room, its lab panel built as a learner's, the live state."""
     lab_path = reverse("lab:component", args=[room.component])
-    panel = build_panel(room.component, QueryDict(rooms.query_for(room.params, room.seed)), lab_path)
+    query = rooms.query_for(room.params, room.seed) + (f"&preset={room.preset}" if room.preset else "")
+    panel = build_panel(room.component, QueryDict(query), lab_path)
     return {
         "room": room,
         "role": role,
