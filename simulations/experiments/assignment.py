@@ -75,7 +75,11 @@ def biased_share(split: float) -> float:
 def buckets(experiment: str, unit_ids: Sequence[str], *, biased: bool = False) -> np.ndarray:
     """:func:`bucket` (or :func:`biased_bucket`) of many units at once, as an int64 array."""
     prefix = _framed(experiment)
-    digests = [hashlib.sha256(prefix + _framed(u)).digest() for u in unit_ids]
+    sha256 = hashlib.sha256
+    length_prefix = [n.to_bytes(4, "big") for n in range(256)]  # ids are short: frame them from a table
+    encoded = [str(u).encode("utf-8") for u in unit_ids]
+    digests = [sha256(prefix + (length_prefix[len(raw)] if len(raw) < 256 else len(raw).to_bytes(4, "big"))
+                      + raw).digest() for raw in encoded]
     if biased:
         first = np.frombuffer(b"".join(d[:1] for d in digests), dtype=np.uint8).astype(np.int64)
         return (first % 100) * (BUCKETS // 100)
