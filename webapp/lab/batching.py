@@ -71,7 +71,9 @@ def _sweep_chart(result: Result) -> Chart:
         [{"type": "scatter", "x": [r["max_concurrency"] for r in rows], "y": [r["throughput_rps"] for r in rows],
           "mode": "lines+markers+text", "text": [f"{r['throughput_rps']:.1f}" for r in rows],
           "textposition": "top center", "name": _("throughput")}],
-        xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
+        # Ticks at the values swept (1, 2, 4 ... 64), not at every power of ten's minor steps.
+        xaxis={"title": {"text": "max_concurrency"}, "type": "log",
+               "tickvals": [r["max_concurrency"] for r in rows]},
         yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"})
     limit = result.params["rate_limit_rpm"]
     if limit:
