@@ -53,23 +53,29 @@ def test_share_link_carries_every_parameter_and_the_seed(client):
 
 
 @pytest.mark.parametrize(
-    ("query", "field", "message"),
+    ("query", "field", "label", "message"),
     [
-        ({"requests": 1000}, "requests", "must be at most 100"),
-        ({"requests": ""}, "requests", "a value is required"),
-        ({"requests": "many"}, "requests", "must be a number, got “many”"),
-        ({"requests": "2.5"}, "requests", "must be a whole number, got “2.5”"),
-        ({"model": "gpt-9"}, "model", "must be one of gpt-4o"),
-        ({"failure_rate": -1}, "failure_rate", "must be at least 0"),
-        ({"seed": -5}, "seed", "must be at least 0"),
+        ({"requests": 1000}, "requests", "Requests", "must be at most 100"),
+        ({"requests": ""}, "requests", "Requests", "a value is required"),
+        ({"requests": "many"}, "requests", "Requests", "must be a number, got “many”"),
+        ({"requests": "2.5"}, "requests", "Requests", "must be a whole number, got “2.5”"),
+        ({"model": "gpt-9"}, "model", "Model", "must be one of gpt-4o"),
+        ({"failure_rate": -1}, "failure_rate", "Failure rate", "must be at least 0"),
+        ({"seed": -5}, "seed", "Seed", "must be at least 0"),
     ],
 )
-def test_bad_input_is_a_400_with_the_message_beside_its_field(client, query, field, message):
+def test_bad_input_is_a_400_with_the_message_beside_its_field(client, query, field, label, message):
     response = client.get(URL, query)
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<div id="batching-{field}_errors" class="errors"><p class="error">{escape(message)}' in html
-    assert f'{field}: {escape(message)}' in html  # the status line names the field and the problem
+    # The status line names the field as its label reads, and the problem.
+    assert text(html, id="lab-batching-status").startswith(f"{label}: {message}")
+
+
+def test_the_status_names_the_field_in_the_readers_language(client):
+    html = client.get("/zh-hans/lessons/batching-async/", {"failure_rate": -1}).content.decode()
+    assert text(html, id="lab-batching-status").startswith("失败率：")
 
 
 def test_bad_input_over_htmx_keeps_the_fields_and_the_last_result(client):
