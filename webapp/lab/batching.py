@@ -46,7 +46,7 @@ def _timeline_chart(result: Result) -> Chart:
             traces.append({
                 "type": "bar", "name": _outcome_label(outcome), "orientation": "h",
                 "base": [r["start_s"] for r in rows], "x": [r["end_s"] - r["start_s"] for r in rows],
-                "y": [f"{strategy_label(r['strategy'])} #{r['request']}" for r in rows],
+                "y": [_call_label(r) for r in rows],
                 "marker": {"color": colour, "pattern": {"shape": pattern}},
                 "hovertemplate": "%{y}: %{base:.2f}–%{x:.2f} s<extra></extra>"})
     height = max(320, 14 * len({(r["strategy"], r["request"]) for r in shown}) + 80)
@@ -54,11 +54,16 @@ def _timeline_chart(result: Result) -> Chart:
                  yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}})
     table = Table(
         [_("Call"), _("Start (s)"), _("End (s)"), _("Outcome")],
-        [[f"{strategy_label(r['strategy'])} #{r['request']}", f"{r['start_s']:.2f}", f"{r['end_s']:.2f}",
+        [[_call_label(r), f"{r['start_s']:.2f}", f"{r['end_s']:.2f}",
           _outcome_label(r["outcome"])] for r in shown],
     )
     title = _("Timeline of calls (first %(n)s requests of each strategy)") % {"n": TIMELINE_ROWS}
     return Chart("timeline", title, fig, table)
+
+
+def _call_label(row) -> str:
+    # Translators: one call of the timeline, e.g. "abatch (max_concurrency) #3".
+    return _("%(strategy)s #%(request)s") % {"strategy": strategy_label(row["strategy"]), "request": row["request"]}
 
 
 def _outcome_label(outcome: str) -> str:
