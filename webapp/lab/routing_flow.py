@@ -15,7 +15,7 @@ from simulations.components.routing_flow import SPEC
 from simulations.routing import book
 
 from . import route_tool
-from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, pct, usd
+from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, pct, sentences, usd
 from .routing_labels import class_label, node_label, policy_label, reason_text, tier_label
 
 # Told apart by marker, dash and bar pattern as well as colour.
@@ -335,7 +335,7 @@ def _trace_table(result: Result) -> Table:
     outcome = {"ok": _("answered"), "too_long": _("400: too long"), "refused": _("refused")}
     rows = []
     for row in result.trace:
-        why = " ".join(reason_text(Note(n["code"], n["template"], n["data"])) for n in row["why"])
+        why = sentences([reason_text(Note(n["code"], n["template"], n["data"])) for n in row["why"]])
         model = row["model"] + (" ↑" if row["escalated"] else "")
         rows.append([row["request"], _shorten(row["prompt"]), tier_label(row["tier"]), class_label(row["kind"]),
                      model, outcome[row["outcome"]], f"{row['input_tokens']:,} / {row['output_tokens']:,}",
