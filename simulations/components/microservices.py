@@ -330,6 +330,9 @@ def _frames(params: Mapping[str, Value], sim: Simulation, arrivals: list, decisi
 def _result(params, seed, duration, arrivals, outcomes, sim: Simulation, checks) -> Result:
     availability, latency = _route_metrics(sim)
     replicas, ready = _series_replicas(sim)
+    for rows in (replicas, ready):  # the lines reach the end of the timeline
+        if rows and rows[-1][0] < duration:
+            rows.append([duration, rows[-1][1]])
     chosen = outcomes[params["limiter"]]
     stats = sim.stats
     pending = stats.enqueued - stats.completed - stats.failed - stats.lost

@@ -253,19 +253,30 @@ def frame_text(frame: dict) -> str:
 
 
 # Where each box sits in the diagram (x, y of its centre, in a 800 x 420 drawing).
-NODES = {"client": (50, 210), "gateway": (185, 210), "chat": (345, 80), "rag": (345, 210), "agent": (345, 340),
-         "memory": (520, 60), "storage": (520, 175), "queue": (560, 320), "llm": (720, 320)}
+NODES = {"client": (64, 210), "gateway": (212, 210), "chat": (380, 70), "rag": (380, 210), "agent": (380, 350),
+         "memory": (572, 70), "storage": (572, 175), "queue": (585, 300), "llm": (736, 300)}
 EDGES = ("client>gateway", "gateway>chat", "gateway>rag", "gateway>agent", "chat>memory", "agent>memory",
          "rag>storage", "chat>queue", "rag>queue", "agent>queue", "queue>llm")
-NODE_W, NODE_H = 110, 44
+NODE_W, NODE_H = 124, 44
+
+
+def _border(cx: float, cy: float, dx: float, dy: float) -> tuple[float, float]:
+    """Where a line from a box's centre in direction (dx, dy) leaves the box."""
+    t = min(NODE_W / 2 / abs(dx) if dx else float("inf"), NODE_H / 2 / abs(dy) if dy else float("inf"))
+    return cx + t * dx, cy + t * dy
 
 
 def _edge_geometry(key: str, first: dict | None) -> dict:
     a, b = key.split(">")
-    (x1, y1), (x2, y2) = NODES[a], NODES[b]
+    (ax, ay), (bx, by) = NODES[a], NODES[b]
+    x1, y1 = _border(ax, ay, bx - ax, by - ay)
+    x2, y2 = _border(bx, by, ax - bx, ay - by)
     rps = (first or {}).get("rps", {}).get(key, 0.0)
-    return {"key": key, "slug": key.replace(">", "-"), "x1": x1, "y1": y1, "x2": x2, "y2": y2,
-            "lx": (x1 + x2) / 2, "ly": (y1 + y2) / 2 - 6, "label": f"{rps:.2f}/s"}
+    share = 0.5 if key in ("client>gateway", "queue>llm") else 0.35  # labels near the caller: no overlaps
+    return {"key": key, "slug": key.replace(">", "-"), "x1": round(x1, 1), "y1": round(y1, 1),
+            "x2": round(x2, 1), "y2": round(y2, 1), "lx": round(x1 + share * (x2 - x1), 1),
+            "ly": round(y1 + share * (y2 - y1) + (26 if key == "client>gateway" else -6), 1),
+            "label": f"{rps:.2f}/s"}
 
 
 def widgets(result: Result) -> list[Widget]:

@@ -5,7 +5,7 @@
 
   var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   var QUEUE_SCALE = 3;   // pixels per waiting task
-  var QUEUE_MAX = 50;    // tallest bar, in pixels
+  var QUEUE_MAX = 45;    // tallest bar, in pixels
 
   function setup(figure) {
     if (figure.dataset.wired) return;
