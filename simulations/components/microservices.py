@@ -84,20 +84,20 @@ SPEC = ParamSpec(
         _p("failure_rate", 0.02, 0.0, 0.5, 0.01, gettext_noop("Model failure rate"), gettext_noop("share")),
         _p("min_replicas", 1, 1, 50, 1, gettext_noop("Min replicas")),
         _p("max_replicas", 10, 1, 50, 1, gettext_noop("Max replicas")),
-        _p("cpu_target", 70, 0, 400, 5, gettext_noop("CPU target"), "%", gettext_noop("0: not a metric.")),
-        _p("memory_target", 80, 0, 400, 5, gettext_noop("Memory target"), "%", gettext_noop("0: not a metric.")),
+        _p("cpu_target", 70, 0, 400, 5, gettext_noop("CPU target"), gettext_noop("percent of request"), gettext_noop("0: not a metric.")),
+        _p("memory_target", 80, 0, 400, 5, gettext_noop("Memory target"), gettext_noop("percent of request"), gettext_noop("0: not a metric.")),
         _p("queue_target", 10, 0, 1000, 1, gettext_noop("Queue length target per pod"), gettext_noop("tasks"),
            gettext_noop("0: not a metric.")),
         _p("latency_target_ms", 0, 0, 60000, 100, gettext_noop("p99 latency target"), gettext_noop("ms"),
            gettext_noop("0: not a metric.")),
         _p("up_window_s", 0, 0, 3600, 15, gettext_noop("Scale-up stabilisation window"), gettext_noop("s")),
-        _p("up_percent", 100, 0, 1000, 10, gettext_noop("Scale-up policy: percent"), "%", gettext_noop("0: none.")),
+        _p("up_percent", 100, 0, 1000, 10, gettext_noop("Scale-up policy: percent"), gettext_noop("percent"), gettext_noop("0: none.")),
         _p("up_pods", 5, 0, 100, 1, gettext_noop("Scale-up policy: pods"), gettext_noop("pods"),
            gettext_noop("0: none.")),
         _p("up_period_s", 15, 1, 1800, 1, gettext_noop("Scale-up policy period"), gettext_noop("s")),
         Param("up_select", "Max", choices=SELECT_POLICIES, label=gettext_noop("Scale-up selectPolicy")),
         _p("down_window_s", 120, 0, 3600, 15, gettext_noop("Scale-down stabilisation window"), gettext_noop("s")),
-        _p("down_percent", 50, 0, 100, 10, gettext_noop("Scale-down policy: percent"), "%", gettext_noop("0: none.")),
+        _p("down_percent", 50, 0, 100, 10, gettext_noop("Scale-down policy: percent"), gettext_noop("percent"), gettext_noop("0: none.")),
         _p("down_pods", 2, 0, 100, 1, gettext_noop("Scale-down policy: pods"), gettext_noop("pods"),
            gettext_noop("0: none.")),
         _p("down_period_s", 60, 1, 1800, 1, gettext_noop("Scale-down policy period"), gettext_noop("s")),
@@ -423,8 +423,6 @@ NOTE_TEXTS = {
     "cpu_idle": gettext_noop(
         "CPU never reached its %(target)s%% target (highest reading %(highest)s%%): a worker waiting on a "
         "model call uses little CPU, so CPU alone would not have scaled it."),
-    "book_burst_row": gettext_noop("%(sentence)s"),
-    "book_queue_row": gettext_noop("%(sentence)s"),
 }
 
 BURST_SENTENCES = {
