@@ -47,3 +47,22 @@ def test_a_failed_service_shows_in_the_first_frame_when_it_starts_at_zero(client
     html = client.get("/en/lab/microservices/", {"failed_service": "rag", "fail_at_s": 0}).content.decode()
     assert re.search(r'class="arch-node down" data-node="rag"', html)
     assert not re.search(r'class="arch-node down" data-node="chat"', html)
+
+
+def test_the_lessons_sliding_window_sample_runs_on_the_real_redis(redis_client, monkeypatch):
+    """The code shown in 32.2, executed as printed: the limit holds and a refusal says when to retry."""
+    import html as html_module
+    from pathlib import Path
+
+    import redis as redis_module
+
+    source = Path(__file__).resolve().parents[2] / "templates/lessons/code/architecture-sliding-window.html"
+    code = html_module.unescape(re.search(r"<code[^>]*>(.*)</code>", source.read_text(), re.S).group(1))
+    monkeypatch.setattr(redis_module, "Redis", lambda *a, **k: redis_client)
+    namespace: dict = {}
+    exec(compile(code, str(source), "exec"), namespace)
+    user = f"lesson-sample-{id(namespace)}"
+    answers = [namespace["allow"](user, "free") for _ in range(11)]
+    assert [a for a, _ in answers].count(True) == 10
+    assert answers[-1][0] is False and 55 <= answers[-1][1] <= 60
+    redis_client.delete(f"ratelimit:{user}", f"ratelimit:{user}:seq")
