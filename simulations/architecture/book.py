@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import redis
 
-from ..ratelimit import SlidingWindowLimiter, hit_many
+from ..ratelimit import SlidingWindowLimiter, TokenBucketLimiter, hit_many
 from .gateway import max_in_any_window
 from .hpa import (SYNC_PERIOD_S, Behavior, HorizontalAutoscaler, PodSample, Policy, Proposal, Rules,
                   external_average_replicas, pod_metric_replicas)
@@ -241,14 +241,37 @@ def clock_skew(client: redis.Redis, namespace: str, limit: int, window_s: float,
     return {"limit": limit, "skew_s": skew_s, "own_clocks_max": most_own, "shared_clock_max": most_shared}
 
 
-def in_process_buckets(instances: int, capacity: int, rate_per_s: float, seconds: float) -> dict:
-    """A user whose requests a load balancer spreads over ``instances`` processes, each with its own bucket.
+class InProcessBucket:
+    """The chapter's token bucket as it runs: plain attributes in one process (time passed in)."""
 
-    Returns what one user gets through in ``seconds`` at a burst, against one shared bucket.
+    def __init__(self, rate_per_s: float, capacity: int) -> None:
+        self.rate, self.capacity = rate_per_s, capacity
+        self.tokens, self.last = float(capacity), 0.0
+
+    def consume(self, now_s: float, tokens: int = 1) -> bool:
+        self.tokens = min(self.capacity, self.tokens + (now_s - self.last) * self.rate)
+        self.last = now_s
+        if self.tokens >= tokens:
+            self.tokens -= tokens
+            return True
+        return False
+
+
+def in_process_buckets(client: redis.Redis, namespace: str, instances: int, capacity: int,
+                       rate_per_s: float, seconds: float) -> dict:
+    """One user's burst, spread by a load balancer over ``instances`` processes for ``seconds``.
+
+    Each process keeps its own bucket (the chapter's ``defaultdict``); the Redis bucket is
+    one for all.  Returns how many requests each design let through.
     """
-    per_instance = capacity + rate_per_s * seconds
-    return {"instances": instances, "per_process_total": math.floor(per_instance * instances),
-            "shared_total": math.floor(per_instance), "capacity": capacity, "rate_per_s": rate_per_s}
+    times = [i * seconds / (capacity * instances * 4) for i in range(capacity * instances * 4)]
+    buckets = [InProcessBucket(rate_per_s, capacity) for _ in range(instances)]
+    per_process = sum(buckets[i % instances].consume(t) for i, t in enumerate(times))
+    shared = TokenBucketLimiter(client, f"llmops:limit:{namespace}:shared-bucket", rate_per_s, capacity)
+    shared_total = sum(d.allowed for d in hit_many([(shared, t) for t in times]))
+    client.delete(*shared.keys())
+    return {"instances": instances, "per_process_total": per_process, "shared_total": shared_total,
+            "capacity": capacity, "rate_per_s": rate_per_s, "requests": len(times)}
 
 
 def retry_after(tokens: float, rate_per_s: float) -> dict:

@@ -205,7 +205,7 @@ def chapter_checks(limit: int, window_s: float) -> dict:
     try:
         return {"same_timestamp": book.same_timestamp(client, namespace, limit, window_s),
                 "clock_skew": book.clock_skew(client, namespace, limit, window_s, window_s / 4),
-                "in_process_buckets": book.in_process_buckets(3, 50, 10.0, 1.0),
+                "in_process_buckets": book.in_process_buckets(client, namespace, 3, 50, 10.0, 1.0),
                 "retry_after": book.retry_after(0.3, 10.0)}
     finally:
         client.close()
