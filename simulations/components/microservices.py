@@ -124,9 +124,10 @@ SPEC = ParamSpec(
                             "retry_backoff_s": 60.0, "task_time_limit_s": 300.0},
         "window-edge": {"shape": "edge", "duration_s": 180, "rate_free": 0.02, "rate_pro": 0.01,
                         "rate_enterprise": 0.0, "limiter": "fixed_window", "limit_free": 10, "window_s": 60},
-        "worker-crash": {"shape": "steady", "duration_s": 240, "rate_free": 0.3, "rate_pro": 0.1,
-                         "rate_enterprise": 0.03, "worker_crash_at_s": 60.0, "acks_late": True,
-                         "visibility_timeout_s": 30.0, "min_replicas": 2, "model": "gpt-4"},
+        # Long answers (gpt-4 writes 25 tokens a second), so the crash finds tasks in flight.
+        "worker-crash": {"shape": "steady", "duration_s": 240, "rate_free": 0.12, "rate_pro": 0.05,
+                         "rate_enterprise": 0.02, "worker_crash_at_s": 60.0, "acks_late": True,
+                         "visibility_timeout_s": 30.0, "min_replicas": 2, "concurrency": 2, "model": "gpt-4"},
     },
 )
 
