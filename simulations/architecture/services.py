@@ -8,7 +8,7 @@ one (memory) lets it through degraded: an answer without the conversation histor
 
 In a monolith the same functions run in one process: a call between them costs
 no network hop, and a crash in any of them takes the whole process, every route
-with it, down.
+with it, down.  The storage is a service of its own either way.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 SERVICES = ("gateway", "chat", "rag", "agent", "memory", "llm", "storage")
 MONOLITH = "monolith"
+# What a monolith runs in its one process; the storage (Redis, PostgreSQL, vectors) stays outside.
+IN_PROCESS = ("gateway", "chat", "rag", "agent", "memory", "llm")
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,8 @@ def down_services(failed: str, architecture: str) -> set[str]:
     """Every service unavailable when ``failed`` is down ('none': nothing)."""
     if failed == "none":
         return set()
-    if architecture == MONOLITH:
-        return set(SERVICES)  # one process: one crash stops every function in it
+    if architecture == MONOLITH and failed in IN_PROCESS:
+        return set(IN_PROCESS)  # one process: one crash stops every function in it
     down = {failed}
     for service, needs in DEPENDS_ON.items():
         if down & set(needs):

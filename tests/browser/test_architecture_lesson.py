@@ -43,7 +43,8 @@ def test_failing_a_service_changes_the_diagram_and_the_numbers(page, live_url):
     page.select_option("#microservices-architecture", "monolith")
     expect(page.locator(STATUS)).not_to_contain_text("chat 100.0%")  # one process: every route goes down
     _frame_at(page, 130)
-    expect(page.locator(f"{DIAGRAM} .arch-node.down")).to_have_count(7)  # every service; not the clients or the queue
+    expect(page.locator(f"{DIAGRAM} .arch-node.down")).to_have_count(6)  # every function of the process
+    expect(page.locator(f"{DIAGRAM} [data-node=storage]")).not_to_have_class(re.compile(r"\bdown\b"))
 
 
 def test_the_diagram_plays_pauses_and_steps(page, live_url):

@@ -109,3 +109,14 @@ def test_the_run_leaves_no_keys_behind(redis_client):
     run(seed=7)
     assert set(redis_client.scan_iter(match="llmops:queue:run-*")) == before
     assert not list(redis_client.scan_iter(match="llmops:limit:run-*"))
+
+
+def test_what_each_failure_takes_down():
+    from simulations.architecture import services
+    assert services.down_services("storage", "microservices") == {"storage", "memory"}  # memory keeps its sessions there
+    assert services.outcome("rag", {"storage", "memory"}) == "failed"
+    assert services.outcome("chat", {"storage", "memory"}) == "degraded"
+    assert all(services.outcome(r, {"gateway"}) == "failed" for r in ("chat", "rag", "agent"))  # still one front door
+    assert services.down_services("agent", "monolith") == set(services.IN_PROCESS)
+    assert "storage" not in services.down_services("agent", "monolith")
+    assert services.path_latency_ms("chat", set(), 0.0) < services.path_latency_ms("chat", set(), 3.0)

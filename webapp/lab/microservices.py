@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from simulations.architecture.services import CATALOGUE, IN_PROCESS
 from simulations.component import Result
 
 from .presentation import Chart, Presentation, Table, Widget, figure, marked, pct, script_json, seconds
@@ -279,18 +280,31 @@ def _edge_geometry(key: str, first: dict | None) -> dict:
             "label": f"{rps:.2f}/s"}
 
 
+def _copies(name: str, frame: dict | None, monolith: bool) -> str:
+    """The replica count a box shows: the chapter's split, or the monolith's (the autoscaled) pods."""
+    if name not in CATALOGUE or name == "llm" or frame is None:
+        return ""
+    count = frame["replicas"] if monolith and name in IN_PROCESS else CATALOGUE[name].replicas
+    return _("%(n)s replicas") % {"n": count}
+
+
 def widgets(result: Result) -> list[Widget]:
     frames = result.series["frames"]
     words = [frame_text(f) for f in frames]
-    data = {"frames": frames, "words": words,
+    monolith = result.params["architecture"] == "monolith"
+    data = {"frames": frames, "words": words, "monolith": monolith,
+            "service_replicas": {name: service.replicas for name, service in CATALOGUE.items()},
+            "in_process": list(IN_PROCESS),
             "labels": {"play": _("Play"), "pause": _("Pause"), "down": _("down"),
-                       "replicas": _("%(ready)s of %(replicas)s pods ready")}}
+                       "replicas": _("%(ready)s of %(replicas)s pods ready"),
+                       "copies": _("%(n)s replicas")}}
     return [Widget("lab/widgets/microservices_diagram.html", {
         "frames_json": script_json(data), "first": frames[0] if frames else None, "first_text": words[0] if words else "",
         "rows": list(zip(frames, words)), "last_index": max(0, len(frames) - 1),
         "architecture": result.params["architecture"], "celery": result.metrics["celery"],
         "nodes": [{"name": n, "label": service_label(n), "x": x - NODE_W / 2, "y": y - NODE_H / 2, "cx": x, "cy": y,
-                   "down": bool(frames and n in frames[0]["down"])} for n, (x, y) in NODES.items()],
+                   "down": bool(frames and n in frames[0]["down"]),
+                   "copies": _copies(n, frames[0] if frames else None, monolith)} for n, (x, y) in NODES.items()],
         "edges": [_edge_geometry(k, frames[0] if frames else None) for k in EDGES],
         "w": NODE_W, "h": NODE_H,
     })]

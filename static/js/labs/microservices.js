@@ -34,7 +34,11 @@
       figure.querySelectorAll("[data-node]").forEach(function (node) {
         var down = frame.down.indexOf(node.dataset.node) >= 0;
         node.classList.toggle("down", down);
-        node.querySelector("[data-status]").textContent = down ? "\u2715 " + data.labels.down : "";
+        var name = node.dataset.node, copies = "";
+        if (name !== "llm" && data.service_replicas[name] !== undefined) {
+          copies = data.labels.copies.replace("%(n)s", String(data.monolith && data.in_process.indexOf(name) >= 0 ? frame.replicas : data.service_replicas[name]));
+        }
+        node.querySelector("[data-status]").textContent = down ? "\u2715 " + data.labels.down : copies;
       });
       ["high", "normal", "low"].forEach(function (p) {
         var bar = figure.querySelector("[data-queue=" + p + "]");
