@@ -7,7 +7,13 @@ from django.utils.translation import gettext as _
 from simulations.architecture.services import CATALOGUE, IN_PROCESS
 from simulations.component import Result
 
-from .presentation import Chart, Presentation, Table, Widget, figure, marked, pct, script_json, seconds
+from .presentation import Chart, Presentation, Widget, figure, marked, pct, script_json, seconds
+from .presentation import Table as _Table
+
+
+def Table(headers, rows, caption: str = "") -> _Table:  # noqa: N802 - a drop-in for presentation.Table
+    """A table whose cells are already text: the template then prints them as they are."""
+    return _Table(headers, [[c if isinstance(c, str) else _number(c) for c in row] for row in rows], caption)
 
 TIERS = ("free", "pro", "enterprise")
 ROUTES = ("chat", "rag", "agent")
@@ -99,7 +105,7 @@ def _queue_chart(result: Result) -> Chart:
             "service": service_label(result.params["failed_service"])})
     fig = figure(traces, **layout)
     table = Table([_("Time (s)"), *(priority_label(p) for p in ("high", "normal", "low"))],
-                  rows[:: max(1, len(rows) // 60)])
+                  rows[:: max(1, len(rows) // 30)])
     return Chart("queue", _("Queue depth by priority"), fig, table)
 
 
@@ -120,16 +126,24 @@ def _replicas_chart(result: Result) -> Chart:
                 "marker": {"symbol": symbol, "size": 11}})
     fig = figure(traces, xaxis={"title": {"text": _("seconds (simulated)")}},
                  yaxis={"title": {"text": _("pods")}, "rangemode": "tozero"})
-    table_rows = [[f"{r['t_s']:.0f}", metric_label(r["metric"]), r["current_replicas"], _number(r["value"]),
-                   _number(r["target"]), r["raw_desired"], r["desired_replicas"]]
-                  for r in result.series["hpa_decisions"]][:200]
-    table = Table([_("Time (s)"), _("Metric"), _("Replicas"), _("Value"), _("Target"), _("Formula's answer"),
+    # One row per sync: each metric's reading and answer, then what the deployment was set to.
+    syncs: dict[float, dict] = {}
+    for r in result.series["hpa_decisions"]:
+        row = syncs.setdefault(r["t_s"], {"current": r["current_replicas"], "desired": r["desired_replicas"]})
+        row[r["metric"]] = f"{_number(r['value'])} → {r['raw_desired']}"
+    metrics_seen = [m for m in METRIC_SYMBOL if any(m in row for row in syncs.values())]
+    table_rows = [[f"{t:.0f}", row["current"], *(row.get(m, "") for m in metrics_seen), row["desired"]]
+                  for t, row in syncs.items()]
+    table = Table([_("Time (s)"), _("Replicas"),
+                   *(_("%(metric)s: value → formula's answer") % {"metric": metric_label(m)} for m in metrics_seen),
                    _("Set to")], table_rows)
     return Chart("replicas", _("Replicas over time, and the metric behind each change"), fig, table, wide=True)
 
 
 def _number(value) -> str:
-    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    return f"{value:g}"
 
 
 def _latency_chart(result: Result) -> Chart:
@@ -274,9 +288,9 @@ def _edge_geometry(key: str, first: dict | None) -> dict:
     x2, y2 = _border(bx, by, ax - bx, ay - by)
     rps = (first or {}).get("rps", {}).get(key, 0.0)
     share = 0.5 if key in ("client>gateway", "queue>llm") else 0.35  # labels near the caller: no overlaps
-    return {"key": key, "slug": key.replace(">", "-"), "x1": round(x1, 1), "y1": round(y1, 1),
-            "x2": round(x2, 1), "y2": round(y2, 1), "lx": round(x1 + share * (x2 - x1), 1),
-            "ly": round(y1 + share * (y2 - y1) + (26 if key == "client>gateway" else -6), 1),
+    return {"key": key, "slug": key.replace(">", "-"), "x1": f"{x1:.1f}", "y1": f"{y1:.1f}",
+            "x2": f"{x2:.1f}", "y2": f"{y2:.1f}", "lx": f"{x1 + share * (x2 - x1):.1f}",
+            "ly": f"{y1 + share * (y2 - y1) + (26 if key == 'client>gateway' else -6):.1f}",
             "label": f"{rps:.2f}/s"}
 
 
@@ -300,13 +314,18 @@ def widgets(result: Result) -> list[Widget]:
                        "copies": _("%(n)s replicas")}}
     return [Widget("lab/widgets/microservices_diagram.html", {
         "frames_json": script_json(data), "first": frames[0] if frames else None, "first_text": words[0] if words else "",
-        "rows": list(zip(frames, words)), "last_index": max(0, len(frames) - 1),
+        "rows": [(f"{f['t_s']:.0f}", w) for f, w in zip(frames, words)], "last_index": str(max(0, len(frames) - 1)),
+        "first_time": f"{frames[0]['t_s']:.0f}" if frames else "0",
+        "first_queue": {p: str(v) for p, v in (frames[0]["queue"].items() if frames else ())},
+        "first_ready": str(frames[0]["ready"]) if frames else "0",
+        "first_replicas": str(frames[0]["replicas"]) if frames else "0",
         "architecture": result.params["architecture"], "celery": result.metrics["celery"],
-        "nodes": [{"name": n, "label": service_label(n), "x": x - NODE_W / 2, "y": y - NODE_H / 2, "cx": x, "cy": y,
+        "nodes": [{"name": n, "label": service_label(n), "x": f"{x - NODE_W / 2:g}", "y": f"{y - NODE_H / 2:g}",
+                   "cx": f"{x:g}", "name_y": f"{y - 4:g}", "status_y": f"{y + 13:g}",
                    "down": bool(frames and n in frames[0]["down"]),
                    "copies": _copies(n, frames[0] if frames else None, monolith)} for n, (x, y) in NODES.items()],
         "edges": [_edge_geometry(k, frames[0] if frames else None) for k in EDGES],
-        "w": NODE_W, "h": NODE_H,
+        "w": str(NODE_W), "h": str(NODE_H),
     })]
 
 
