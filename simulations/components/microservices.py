@@ -245,12 +245,15 @@ def _limiter_metrics(outcome: gateway.LimiterOutcome) -> dict:
 
 
 def _series_replicas(sim: Simulation) -> tuple[list, list]:
+    """``[t, replicas]`` and ``[t, ready pods]`` at each change (the last value at any one instant)."""
     replicas, ready = [], []
     for t, spec, ready_count in sim.replicas_log:
-        if not replicas or replicas[-1][1] != spec or replicas[-1][0] != round(t, 3):
-            replicas.append([round(t, 3), spec])
-        ready.append([round(t, 3), ready_count])
-    return _last_per_time(replicas), _last_per_time(ready)
+        for rows, value in ((replicas, spec), (ready, ready_count)):
+            if rows and rows[-1][0] == round(t, 3):
+                rows[-1][1] = value
+            elif not rows or rows[-1][1] != value:
+                rows.append([round(t, 3), value])
+    return replicas, ready
 
 
 def _last_per_time(rows: list) -> list:
