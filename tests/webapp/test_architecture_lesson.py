@@ -33,7 +33,7 @@ def test_each_section_page_leads_to_the_lesson(client):
 def test_a_bad_value_is_a_400_naming_the_field(client):
     response = client.get("/en/lessons/architecture/", {"max_replicas": 99})
     assert response.status_code == 400
-    assert "max_replicas: must be at most 50" in response.content.decode()
+    assert "Max replicas: must be at most 50" in response.content.decode()
     assert client.get("/en/lessons/architecture/", {"failed_service": "dns"}).status_code == 400
 
 
