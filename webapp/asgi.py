@@ -10,12 +10,20 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
-from webapp.lab.routing import websocket_urlpatterns  # noqa: E402
+from webapp import startup  # noqa: E402
+from webapp.lab.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
+from webapp.websockets import UnknownPath  # noqa: E402
+
+# Every WebSocket route of the app; anything else is refused (403) rather than a server error.
+websocket_routes = [*lab_websockets]
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": AllowedHostsOriginValidator(URLRouter([*websocket_routes, re_path(r"", UnknownPath())])),
     }
 )
+
+startup.server_started()

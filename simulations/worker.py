@@ -1,0 +1,96 @@
+"""A process that runs simulations for a server, one job at a time, and its result format.
+
+A server (webapp/lab/pool.py) keeps a few of these processes so that fresh runs
+use every core, not the one its interpreter lock allows, and so that a run that
+overstays its time limit can be stopped for sure: the process is killed and
+replaced.  A worker imports ``simulations`` and what it needs, never Django.
+
+A job is ``(target, payload)``: ``target`` names a function as
+``"module:function"``, which is called with ``payload``.  The reply is
+``("ok", value)`` or ``("error", kind, message)``, where ``kind`` is one of
+``timeout`` (the run's own wall-time budget ran out), ``deadlock``, ``redis``
+(a Redis the run needs did not answer) or ``bug`` (anything else; the message
+carries the traceback).
+
+Results travel and are cached in one compact form, :func:`pack`: JSON without
+spaces, compressed with zlib, so a result read from the cache and one just
+computed are the same bytes, decoded the same way.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import json
+import signal
+import traceback
+import zlib
+from collections.abc import Callable, Mapping
+from functools import cache
+from multiprocessing.connection import Connection
+from typing import Any
+
+import redis
+
+from .clock import SimulationDeadlock, SimulationTimeout
+from .component import Result
+from .params import Value
+
+COMPONENT_TARGET = "simulations.worker:run_component"
+_ZLIB_LEVEL = 6
+
+
+def serve(connection: Connection) -> None:
+    """Answer jobs from ``connection`` until it closes."""
+    # Ctrl-C in a terminal reaches the whole process group: the server stops its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The modules loaded so far live as long as the process: keep the collector off them.
+    gc.collect()
+    gc.freeze()
+    while True:
+        try:
+            target, payload = connection.recv()
+        except (EOFError, OSError):
+            return  # the server has gone
+        reply = execute(target, payload)
+        try:
+            connection.send(reply)
+        except (BrokenPipeError, OSError):
+            return
+
+
+def execute(target: str, payload: Any) -> tuple:
+    """Run one job and describe its outcome as a picklable reply."""
+    try:
+        return ("ok", resolve(target)(payload))
+    except SimulationTimeout as exc:
+        return ("error", "timeout", str(exc))
+    except SimulationDeadlock as exc:
+        return ("error", "deadlock", str(exc))
+    except redis.RedisError as exc:
+        return ("error", "redis", f"{exc.__class__.__name__}: {exc}")
+    except Exception:
+        return ("error", "bug", traceback.format_exc())
+
+
+@cache
+def resolve(target: str) -> Callable[[Any], Any]:
+    module, _, name = target.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def run_component(job: tuple[str, Mapping[str, Value], int, float]) -> bytes:
+    """``(name, parsed params, seed, wall limit in s)`` -> the packed result."""
+    from . import registry  # preloaded by the pool; imported here so this module stays light
+
+    name, params, seed, wall_limit_s = job
+    return pack(registry.get(name).run_parsed(params, seed, wall_limit_s))
+
+
+def pack(result: Result) -> bytes:
+    text = json.dumps(result.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    return zlib.compress(text.encode(), _ZLIB_LEVEL)
+
+
+def unpack(data: bytes) -> Result:
+    return Result.from_dict(json.loads(zlib.decompress(data)))
