@@ -53,7 +53,7 @@ CHECK_INTERVAL_S = 0.5  # how often the supervisor looks at the server
 MAXMEMORY = os.environ.get("REDIS_MAXMEMORY", "256mb")
 MAXMEMORY_POLICY = "volatile-lru"
 # Seconds a client waits for Redis before giving up: a hung server must not hang its callers.
-SOCKET_TIMEOUT_S = 2.0
+SOCKET_TIMEOUT_S = 1.0
 
 # Resolved once, so the child between fork and exec only makes one C call.
 _prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -271,7 +271,7 @@ def _spawn(var_dir: Path, socket: Path, log_path: Path) -> subprocess.Popen:
         "--dir", str(var_dir),
         # A snapshot when the server stops (and at most hourly), loaded by the next
         # server: results outlive the process that happened to own Redis.
-        "--save", "3600 1",
+        "--save", "3600", "1",
         "--dbfilename", "redis-dump.rdb",
         "--appendonly", "no",
         "--maxmemory", MAXMEMORY,

@@ -40,13 +40,19 @@ COMPONENT_TARGET = "simulations.worker:run_component"
 _ZLIB_LEVEL = 6
 
 
-def serve(connection: Connection) -> None:
-    """Answer jobs from ``connection`` until it closes."""
+def serve(connection: Connection, warm: bool = True) -> None:
+    """Say ``("ready", None)`` once warmed up, then answer jobs from ``connection`` until it closes."""
     # Ctrl-C in a terminal reaches the whole process group: the server stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # The modules loaded so far live as long as the process: keep the collector off them.
+    if warm:
+        warm_up()
+    # What is loaded and warmed so far lives as long as the process: keep the collector off it.
     gc.collect()
     gc.freeze()
+    try:
+        connection.send(("ready", None))
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             target, payload = connection.recv()
@@ -71,6 +77,19 @@ def execute(target: str, payload: Any) -> tuple:
         return ("error", "redis", f"{exc.__class__.__name__}: {exc}")
     except Exception:
         return ("error", "bug", traceback.format_exc())
+
+
+def warm_up() -> None:
+    """Run every component once at its defaults, so a learner's first run is not the one that
+    fills the process's lazy caches (tokenizers, intent catalogue...), which can take several
+    times as long as the run itself."""
+    from . import registry
+
+    for component in registry.all_components():
+        try:
+            component.run_parsed(component.spec.parse({}, None), 0, 60.0)
+        except Exception:  # e.g. Redis not answering yet: the first real run will say so
+            pass
 
 
 @cache

@@ -1,6 +1,6 @@
 """What a server process does once, when it starts (webapp/asgi.py calls :func:`server_started`).
 
-* In production (and class mode) the static files must have been collected:
+* Where static files are served from a manifest (production, class mode), they must have been collected:
   every file the finders know must be in the manifest ``collectstatic`` wrote.
   Otherwise the start fails here, loudly, instead of serving pages that
   answer 500 behind a green ``/healthz``.
@@ -18,6 +18,8 @@ import logging
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
+from django.utils.functional import empty
 from django.core.exceptions import ImproperlyConfigured
 
 log = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ _IGNORED = ["CVS", ".*", "*~"]  # what collectstatic leaves out by default
 
 
 def server_started(*, warm_pool: bool = True) -> None:
-    if not settings.DEBUG:
+    if needs_collected_static():
         require_collected_static()
     if warm_pool:
         from webapp.lab.service import pool
@@ -35,6 +37,15 @@ def server_started(*, warm_pool: bool = True) -> None:
         pool().start()  # in the pool's own thread; /healthz says "starting" until one is ready
     gc.collect()
     gc.freeze()
+
+
+def needs_collected_static() -> bool:
+    """Production and class mode serve hashed names from the manifest that collectstatic writes."""
+    storage = staticfiles_storage._wrapped if staticfiles_storage._wrapped is not empty else None
+    if storage is None:
+        staticfiles_storage._setup()
+        storage = staticfiles_storage._wrapped
+    return isinstance(storage, ManifestFilesMixin)
 
 
 def require_collected_static() -> None:

@@ -81,11 +81,13 @@ class RunStores:
     def close_at_end(self, close: Callable[[], Any]) -> None:
         self._closers.append(close)
 
-    def close(self) -> None:
+    def close(self, *, redis_answers: bool = True) -> None:
+        """Delete what the run wrote; when Redis has just failed, leave its keys to their expiry."""
         try:
             for close in self._closers:
                 close()
-            self.ledger.drop(self.client)
+            if redis_answers:
+                self.ledger.drop(self.client)
         finally:
             if self._owns_client:
                 self.client.close()
@@ -94,8 +96,10 @@ class RunStores:
     def __enter__(self) -> RunStores:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        # A Redis that just timed out would make the clean-up wait as long again.
+        failed = exc_type is not None and issubclass(exc_type, (redis.ConnectionError, redis.TimeoutError))
+        self.close(redis_answers=not failed)
 
 
 def _scratch_dir() -> str | None:

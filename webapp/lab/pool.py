@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 KILL_MARGIN_S = 0.5  # past its own limit, a run has this long to answer before its process is killed
 MAX_RETRY_AFTER_S = 20
+WARM_UP_TIMEOUT_S = 120.0
 PRELOAD = ["simulations.worker", "simulations.registry"]
 
 
@@ -68,13 +69,22 @@ class WorkerError(Exception):
 
 
 class _Worker:
-    def __init__(self, context: multiprocessing.context.BaseContext) -> None:
+    def __init__(self, context: multiprocessing.context.BaseContext, warm: bool) -> None:
         self.connection, child = context.Pipe(duplex=True)
-        self.process = context.Process(target=worker_module.serve, args=(child,), name="simulation-worker",
-                                       daemon=True)
+        self.process = context.Process(target=worker_module.serve, args=(child, warm),
+                                       name="simulation-worker", daemon=True)
         self.process.start()
         child.close()
         self.jobs = 0
+
+    def wait_ready(self, timeout_s: float) -> None:
+        """Block until the worker has warmed up; WorkerError if it dies or takes too long."""
+        try:
+            if not self.connection.poll(timeout_s):
+                raise WorkerError("crashed", f"not ready within {timeout_s:g} s")
+            self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise WorkerError("crashed", f"ended while warming up ({exc.__class__.__name__})") from None
 
     @property
     def pid(self) -> int | None:
@@ -103,8 +113,9 @@ class _Worker:
 
 class RunPool:
     def __init__(self, workers: int, queue: int, queue_wait_s: float, *,
-                 context: str = "forkserver", preload: list[str] | None = None) -> None:
+                 context: str = "forkserver", preload: list[str] | None = None, warm: bool = True) -> None:
         self.workers = workers
+        self.warm = warm
         self.queue = queue
         self.queue_wait_s = queue_wait_s
         self._context_name = context
@@ -279,6 +290,11 @@ class RunPool:
                 self._missing -= 1
             try:
                 worker = self._new_worker()
+                try:
+                    worker.wait_ready(WARM_UP_TIMEOUT_S)
+                except WorkerError:
+                    worker.kill()
+                    raise
             except Exception:
                 log.exception("could not start a simulation worker; trying again in a second")
                 with self._cond:
@@ -299,7 +315,7 @@ class RunPool:
             if self._context_name == "forkserver":
                 context.set_forkserver_preload(self._preload)
             self._context = context
-        return _Worker(self._context)
+        return _Worker(self._context, self.warm)
 
     def _busy(self, estimate_s: float) -> Busy:
         """A refusal whose Retry-After spreads a refused crowd over the time it takes to serve it.
