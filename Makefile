@@ -27,7 +27,7 @@ bench: setup
 
 # A class against a server it starts on 127.0.0.1: 100 students dragging sliders.
 bench-class: setup
-	$(BIN)/python -m bench.classroom
+	$(BIN)/python -m bench.class_load
 
 setup: $(STAMP) locale/zh_Hans/LC_MESSAGES/django.mo
 	@$(BIN)/python manage.py migrate --noinput -v 0

@@ -21,7 +21,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 
-from .classroom import components
+from .class_load import components
 from .server import started
 from .stats import p95
 

@@ -1,6 +1,6 @@
 """A class of students dragging sliders, against a server this benchmark starts on 127.0.0.1.
 
-    python -m bench.classroom [--students 100] [--duration 60] [--servers 1] [--url http://127.0.0.1:PORT]
+    python -m bench.class_load [--students 100] [--duration 60] [--servers 1] [--url http://127.0.0.1:PORT]
 
 Each student opens a lesson (the class arrives over the first 15 s), then reads,
 drags a slider, reads again.  A drag is a few input events 50-150 ms apart; the
@@ -247,7 +247,7 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.classroom", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.class_load", description=__doc__.split("\n\n")[0])
     parser.add_argument("--students", type=int, default=100)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of class after the first arrival")
     parser.add_argument("--servers", type=int, default=1)
@@ -263,12 +263,12 @@ def main(argv: list[str] | None = None) -> None:
         summary = report(stats, elapsed, before, scrape(base), students)
         print_summary(summary)
         OUT.mkdir(parents=True, exist_ok=True)
-        (OUT / "classroom.json").write_text(json.dumps(summary, indent=2))
+        (OUT / "class_load.json").write_text(json.dumps(summary, indent=2))
 
     if args.url:
         measure(loopback_only(args.url))
     else:
-        with started(servers=args.servers, label="classroom") as base:
+        with started(servers=args.servers, label="class-load") as base:
             measure(base)
 
 
