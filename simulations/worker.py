@@ -9,8 +9,9 @@ A job is ``(target, payload)``: ``target`` names a function as
 ``"module:function"``, which is called with ``payload``.  The reply is
 ``("ok", value)`` or ``("error", kind, message)``, where ``kind`` is one of
 ``timeout`` (the run's own wall-time budget ran out), ``deadlock``, ``redis``
-(a Redis the run needs did not answer) or ``bug`` (anything else; the message
-carries the traceback).
+(a Redis the run needs did not answer), ``param`` (the run refused a combination
+of values; the message is the ParamError's field, code and data) or ``bug``
+(anything else; the message carries the traceback).
 
 Results travel and are cached in one compact form, :func:`pack`: JSON without
 spaces, compressed with zlib, so a result read from the cache and one just
@@ -34,7 +35,7 @@ import redis
 
 from .clock import SimulationDeadlock, SimulationTimeout
 from .component import Result
-from .params import Value
+from .params import ParamError, Value
 
 COMPONENT_TARGET = "simulations.worker:run_component"
 _ZLIB_LEVEL = 6
@@ -75,6 +76,8 @@ def execute(target: str, payload: Any) -> tuple:
         return ("error", "deadlock", str(exc))
     except redis.RedisError as exc:
         return ("error", "redis", f"{exc.__class__.__name__}: {exc}")
+    except ParamError as exc:  # a rule between several values, checked by the run itself
+        return ("error", "param", (exc.field, exc.code, dict(exc.data)))
     except Exception:
         return ("error", "bug", traceback.format_exc())
 

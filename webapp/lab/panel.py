@@ -121,6 +121,9 @@ def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
     except RunRefused as exc:
         panel.refuse(str(exc), exc.status, exc.retry_after)
         return
+    except ParamError as error:  # a rule between several values, checked by the run itself
+        panel.refuse(_refusal([error]))
+        return
     except redis.RedisError:
         panel.refuse(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
         return

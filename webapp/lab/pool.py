@@ -62,7 +62,7 @@ class RunKilled(Exception):
 class WorkerError(Exception):
     """The job failed in the worker: ``kind`` is timeout, deadlock, redis, bug or crashed."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: Any) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind = kind
         self.message = message
@@ -184,9 +184,10 @@ class RunPool:
         worker = self._admit(estimate_s)
         started = time.perf_counter()
         try:
-            if worker is None:
-                return _value(worker_module.execute(target, payload))
-            reply = worker.call(target, payload, limit_s + KILL_MARGIN_S)
+            if worker is None:  # inline: one at a time, in this thread
+                reply = worker_module.execute(target, payload)
+            else:
+                reply = worker.call(target, payload, limit_s + KILL_MARGIN_S)
         except RunKilled:
             self.killed += 1
             log.warning("a run overstayed %.1f s: worker %s killed and replaced", limit_s, worker.pid)

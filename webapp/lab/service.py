@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 
 from simulations.component import Component, Result
 from simulations.component import code_version
-from simulations.params import Value
+from simulations.params import ParamError, Value
 from simulations.worker import COMPONENT_TARGET, unpack
 from webapp import metrics
 from webapp.redis_conn import breaker, guarded
@@ -105,6 +105,11 @@ def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> 
             return _run_without_redis(component, params, seed)
         if locked:
             try:
+                # Another process may have stored the result between our read and our lock.
+                cached = _cached(key)
+                if cached is not None:
+                    metrics.count("llmopslab_result_cache_hits_total", component=component.name)
+                    return Outcome(unpack(cached), from_cache=True)
                 packed = _run(component, params, seed)
                 _store(key, packed)
             finally:
@@ -130,6 +135,13 @@ def _run_without_redis(component: Component, params: Mapping[str, Value], seed: 
     if component.name in _needs_redis and breaker.is_open:
         raise RunRefused(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
     return Outcome(unpack(_run(component, params, seed)), from_cache=False, cached=False)
+
+
+def _cached(key: str) -> bytes | None:
+    try:
+        return guarded(lambda r: r.get(key))
+    except redis.RedisError:
+        return None
 
 
 def _store(key: str, packed: bytes) -> None:
@@ -173,6 +185,9 @@ def _run(component: Component, params: Mapping[str, Value], seed: int) -> bytes:
             raise RunRefused(_too_big()) from None
         if exc.kind == "deadlock":
             raise RunRefused(_("The simulation could not finish: %(reason)s") % {"reason": exc.message}) from None
+        if exc.kind == "param":
+            field, code, data = exc.message
+            raise ParamError(field, code, **data) from None
         if exc.kind == "redis":
             _needs_redis.add(component.name)
             raise RunRefused(paused_message(REDIS_RETRY_AFTER_S), status=503,
