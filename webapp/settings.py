@@ -7,6 +7,8 @@ typo in an env var stops the start-up instead of being silently ignored.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import ipaddress
 import math
 import os
@@ -287,13 +289,21 @@ MOCK_LLM_REQUESTS_PER_MINUTE = env_int("MOCK_LLM_REQUESTS_PER_MINUTE", 0)
 LIVE_LLM_BASE_URL = env_str("LIVE_LLM_BASE_URL", "")
 LIVE_LLM_API_KEY = env_str("LIVE_LLM_API_KEY", "")
 
-# No inline script, no eval; styles only from our files, plus the one <style> element
-# plotly.js fills through the CSS object model, which carries the page's nonce.
+# No inline script, no eval; styles only from our files, plus the <style> elements
+# plotly.js fills through the CSS object model, which carry the page's nonce.  Style
+# attributes: only the few exact values plotly.js sets on rich chart text (<b>, <sup>...),
+# by hash ('unsafe-hashes' admits those values and nothing else).
+PLOTLY_TEXT_STYLES = ("", "font-size:70%", "text-decoration:line-through", "text-decoration:underline",
+                      "font-weight:bold", "font-style:italic", "cursor:pointer",
+                      "font-style:italic;font-weight:bold")
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-hashes'", *(
+            "'sha256-" + base64.b64encode(hashlib.sha256(value.encode()).digest()).decode() + "'"
+            for value in PLOTLY_TEXT_STYLES)],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
         "connect-src": [SELF],
