@@ -14,6 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from webapp import startup  # noqa: E402
+from webapp.disconnect import DisconnectAware  # noqa: E402
 from webapp.classroom.routing import websocket_urlpatterns as classroom_websockets  # noqa: E402
 from webapp.lab.routing import websocket_urlpatterns as lab_websockets  # noqa: E402
 from webapp.websockets import UnknownPath  # noqa: E402
@@ -23,7 +24,7 @@ websocket_routes = [*lab_websockets, *classroom_websockets]
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": DisconnectAware(django_asgi_app),
         # Sessions and users on every socket: a classroom knows its instructor and its students.
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter([*websocket_routes, re_path(r"", UnknownPath())]))

@@ -98,3 +98,21 @@ def test_inline_mode_runs_in_the_calling_thread():
     inline = RunPool(workers=0, queue=0, queue_wait_s=0.1, warm=False)
     assert inline.ready()
     assert inline.call(f"{JOBS}:pid", None, limit_s=1) == os.getpid()
+
+
+def test_a_job_whose_caller_has_gone_gives_its_place_up_and_never_runs(pool):
+    from webapp.lab.pool import Abandoned
+
+    blockers = [threading.Thread(target=pool.call, args=(f"{JOBS}:nap", 1.0), kwargs={"limit_s": 5})
+                for _ in range(2)]
+    for thread in blockers:
+        thread.start()
+    time.sleep(0.2)  # both workers are napping
+    gone = threading.Event()
+    threading.Timer(0.1, gone.set).start()
+    started = time.monotonic()
+    with pytest.raises(Abandoned):
+        pool.call(f"{JOBS}:pid", None, limit_s=5, abandoned=gone.is_set)
+    assert time.monotonic() - started < 0.3 and pool.abandoned == 1  # did not wait out the queue
+    for thread in blockers:
+        thread.join()

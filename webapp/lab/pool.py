@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 KILL_MARGIN_S = 0.5  # past its own limit, a run has this long to answer before its process is killed
 MAX_RETRY_AFTER_S = 20
+_ABANDON_CHECK_S = 0.05  # how often a waiting job asks whether it is still wanted
 WARM_UP_TIMEOUT_S = 120.0
 PRELOAD = ["simulations.worker", "simulations.registry"]
 
@@ -53,6 +54,10 @@ class Busy(Exception):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"all workers are busy; retry in {retry_after_s} s")
         self.retry_after_s = retry_after_s
+
+
+class Abandoned(Exception):
+    """The caller gave up (its client left) while waiting for a worker: it never ran."""
 
 
 class RunKilled(Exception):
@@ -134,6 +139,7 @@ class RunPool:
         self._promised_s = 0.0  # expected run time of refused jobs told to come back
         self._promised_at = time.monotonic()
         self.killed = 0
+        self.abandoned = 0
         self.refused = 0
         self.completed = 0
 
@@ -175,13 +181,15 @@ class RunPool:
 
     # -- jobs ---------------------------------------------------------------------------
 
-    def call(self, target: str, payload: Any, *, limit_s: float, kind: str = "") -> Any:
-        """``target(payload)`` in a worker; Busy, RunKilled or WorkerError when it cannot be had.
+    def call(self, target: str, payload: Any, *, limit_s: float, kind: str = "",
+             abandoned: Callable[[], bool] | None = None) -> Any:
+        """``target(payload)`` in a worker; Busy, Abandoned, RunKilled or WorkerError when it cannot be had.
 
-        ``kind`` groups jobs of similar cost (a component's name) for the queue's estimates.
+        ``kind`` groups jobs of similar cost (a component's name) for the queue's estimates;
+        ``abandoned()`` says, while the job waits in the queue, that nobody wants it any more.
         """
         estimate_s = self._estimate(kind)
-        worker = self._admit(estimate_s)
+        worker = self._admit(estimate_s, abandoned)
         started = time.perf_counter()
         try:
             if worker is None:  # inline: one at a time, in this thread
@@ -202,7 +210,7 @@ class RunPool:
             self._release(worker, kind, estimate_s, time.perf_counter() - started)
         return _value(reply)
 
-    def _admit(self, estimate_s: float) -> _Worker | None:
+    def _admit(self, estimate_s: float, abandoned: Callable[[], bool] | None = None) -> _Worker | None:
         with self._cond:
             self._ensure_started()
             if not self._idle and not self._queue_has_room(estimate_s):
@@ -216,7 +224,10 @@ class RunPool:
                         remaining = deadline - time.monotonic()
                         if remaining <= 0:
                             raise self._busy(estimate_s)
-                        self._cond.wait(remaining)
+                        if abandoned is not None and abandoned():
+                            self.abandoned += 1
+                            raise Abandoned()
+                        self._cond.wait(min(remaining, _ABANDON_CHECK_S))
                     worker = self._idle.pop()
                     if worker is None or worker.alive():
                         self._running_s += estimate_s

@@ -37,9 +37,10 @@ from simulations.component import code_version
 from simulations.params import ParamError, Value
 from simulations.worker import COMPONENT_TARGET, unpack
 from webapp import metrics
+from webapp.disconnect import client_gone
 from webapp.redis_conn import breaker, guarded
 
-from .pool import KILL_MARGIN_S, Busy, RunKilled, RunPool, WorkerError, get_pool
+from .pool import KILL_MARGIN_S, Abandoned, Busy, RunKilled, RunPool, WorkerError, get_pool
 
 CODE_VERSION = code_version()
 _POLL_S = 0.02
@@ -116,7 +117,7 @@ def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> 
                 _unlock(key + ":lock", token)
             metrics.count("llmopslab_result_cache_misses_total", component=component.name)
             return Outcome(unpack(packed), from_cache=False)
-        if time.monotonic() > deadline:  # the run we waited for was refused or lost
+        if time.monotonic() > deadline or client_gone():  # the run waited for was refused or lost
             raise RunRefused(busy_message(1), status=503, retry_after=1)
         time.sleep(pause)  # another request is computing this very result
         pause = min(pause * 1.5, _POLL_MAX_S)
@@ -172,10 +173,13 @@ def _run(component: Component, params: Mapping[str, Value], seed: int) -> bytes:
     outcome = "ok"
     try:
         return pool().call(COMPONENT_TARGET, (component.name, dict(params), seed, limit_s), limit_s=limit_s,
-                           kind=component.name)
+                           kind=component.name, abandoned=client_gone)
     except Busy as exc:
         outcome = "busy"
         raise RunRefused(busy_message(exc.retry_after_s), status=503, retry_after=exc.retry_after_s) from None
+    except Abandoned:  # nobody will read this answer: the learner's next drag replaced it
+        outcome = "abandoned"
+        raise RunRefused(busy_message(1), status=503, retry_after=1) from None
     except RunKilled:
         outcome = "timeout"
         raise RunRefused(_too_big()) from None
@@ -195,7 +199,7 @@ def _run(component: Component, params: Mapping[str, Value], seed: int) -> bytes:
         raise RuntimeError(f"simulation {component.name} failed in its worker: {exc.message}") from None
     finally:
         labels = {"component": component.name}
-        histograms = [] if outcome == "busy" else [
+        histograms = [] if outcome in ("busy", "abandoned") else [
             ("llmopslab_simulation_duration_seconds", labels, time.perf_counter() - started)]
         metrics.record(counters=[("llmopslab_simulation_runs_total", {**labels, "outcome": outcome}, 1)],
                        histograms=histograms)
