@@ -6,13 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+SERVERS ?= 1
 STAMP  := $(VENV)/.requirements-installed
 
-.PHONY: run test test-long setup bench clean
+.PHONY: run test test-long setup bench bench-class clean
 
+# HOST=0.0.0.0 (any address but loopback) serves a class: see README, "Hosting it for a class".
 run: setup
-	@echo "LLM Ops Lab on http://$(HOST):$(PORT)/  (Ctrl-C stops it, and the embedded Redis with it)"
-	$(BIN)/daphne -b $(HOST) -p $(PORT) webapp.asgi:application
+	$(BIN)/python -m webapp.launch --host $(HOST) --port $(PORT) --servers $(SERVERS)
 
 test: setup
 	$(BIN)/python -m pytest
@@ -23,6 +24,10 @@ test-long: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# A class against a server it starts on 127.0.0.1: 100 students dragging sliders.
+bench-class: setup
+	$(BIN)/python -m bench.class_load
 
 setup: $(STAMP) locale/zh_Hans/LC_MESSAGES/django.mo
 	@$(BIN)/python manage.py migrate --noinput -v 0

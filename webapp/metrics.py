@@ -8,6 +8,8 @@ sample is dropped (and /healthz says Redis is down).
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import logging
 import time
 from collections import defaultdict
@@ -15,10 +17,11 @@ from collections.abc import Mapping
 
 import redis
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
 
-from webapp.redis_conn import redis_client
+from webapp.redis_conn import guarded
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +63,19 @@ def _le(bound: float) -> str:
 Sample = tuple[str, Mapping[str, str], float]  # metric name, labels, amount or observed value
 
 
+# HTTP's own methods (RFC 9110 and PATCH); anything else a client invents is "other".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def method_label(method: str | None) -> str:
+    return method if method in KNOWN_METHODS else "other"
+
+
 def record(counters: list[Sample] = (), histograms: list[Sample] = ()) -> None:
     """Add counter increments and histogram observations in one round trip."""
-    try:
-        pipe = redis_client().pipeline(transaction=False)
+
+    def send(client: redis.Redis) -> None:
+        pipe = client.pipeline(transaction=False)
         for name, labels, amount in counters:
             pipe.hincrbyfloat(METRICS_KEY, _series(name, labels), amount)
         for name, labels, value in histograms:
@@ -71,8 +83,11 @@ def record(counters: list[Sample] = (), histograms: list[Sample] = ()) -> None:
                 pipe.hincrbyfloat(METRICS_KEY, field, 1)
             pipe.hincrbyfloat(METRICS_KEY, _series(f"{name}_sum", labels), value)
         pipe.execute()
+
+    try:
+        guarded(send)
     except redis.RedisError as exc:
-        log.warning("metrics not recorded: %s", exc)
+        log.debug("metrics not recorded: %s", exc)
 
 
 def count(name: str, amount: float = 1, **labels: str) -> None:
@@ -80,7 +95,7 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
 
 
 def render() -> str:
-    raw = redis_client().hgetall(METRICS_KEY)
+    raw = guarded(lambda client: client.hgetall(METRICS_KEY))
     by_metric: dict[str, list[str]] = defaultdict(list)
     for field, value in raw.items():
         series = field.decode()
@@ -108,7 +123,35 @@ def _number(value: float) -> str:
 
 @never_cache
 def metrics_view(request):
-    return HttpResponse(render(), content_type="text/plain; version=0.0.4; charset=utf-8")
+    if not scraper_allowed(request):
+        return HttpResponse("Forbidden: /metrics needs METRICS_TOKEN or an address in METRICS_ALLOWED_IPS.\n",
+                            status=403, content_type="text/plain; charset=utf-8")
+    try:
+        text = render()
+    except redis.RedisError as exc:
+        return HttpResponse(f"Metrics are kept in Redis, which is not answering: {exc}\n", status=503,
+                            content_type="text/plain; charset=utf-8", headers={"Retry-After": "5"})
+    return HttpResponse(text, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def scraper_allowed(request) -> bool:
+    """Debug: anyone.  Production: the bearer token, or an address in the allow-list; nobody else."""
+    if settings.DEBUG:
+        return True
+    token = settings.METRICS_TOKEN
+    if token:
+        sent = request.headers.get("Authorization", "")
+        if hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return True
+    return _address_allowed(request.META.get("REMOTE_ADDR", ""), settings.METRICS_ALLOWED_IPS)
+
+
+def _address_allowed(address: str, networks: list[str]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
 
 
 class RequestMetricsMiddleware:
@@ -146,6 +189,7 @@ def _record_request(request, response, started: float) -> None:
     view = match.view_name if match else "unmatched"
     status = str(response.status_code)
     record(
-        counters=[("llmopslab_http_requests_total", {"view": view, "method": request.method, "status": status}, 1)],
+        counters=[("llmopslab_http_requests_total",
+                   {"view": view, "method": method_label(request.method), "status": status}, 1)],
         histograms=[("llmopslab_http_request_duration_seconds", {"view": view}, time.perf_counter() - started)],
     )

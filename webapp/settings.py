@@ -7,16 +7,23 @@ typo in an env var stops the start-up instead of being silently ignored.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import ipaddress
+import math
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
 import plotly
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from simulations.clock import DEFAULT_WALL_LIMIT_S
-from simulations.redis_server import ensure_redis_url
+from simulations.redis_server import client_options, ensure_redis_url
+from webapp.netaddr import local_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -50,23 +57,62 @@ def env_int(name: str, default: int, *, minimum: int = 0) -> int:
     return value
 
 
+def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from None
+    if not math.isfinite(value) or value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} must be a finite number of at least {minimum:g}")
+    return value
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-# A laptop run is in debug mode by default; a classroom server sets DJANGO_DEBUG=false
-# and must then give a real secret key and its host names.
-DEBUG = env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false")
-    SECRET_KEY = "insecure-key-for-local-development-only"
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+def env_networks(name: str, default: str) -> list[str]:
+    """A comma-separated list of addresses or networks (CIDR), each checked."""
+    networks = env_list(name, default)
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {item!r} is not an IP address or network") from None
+    return networks
+
 
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
+
+# Class mode: one laptop serves a classroom over its local network, in plain HTTP
+# (`make run HOST=0.0.0.0` turns it on).  Not debug; its secret key is kept under
+# var/; the laptop's own addresses are its host names.
+CLASS_MODE = env_bool("CLASS_MODE", False)
+
+# A laptop run is in debug mode by default; a classroom server sets DJANGO_DEBUG=false
+# and must then give a real secret key and its host names.
+DEBUG = env_bool("DJANGO_DEBUG", not CLASS_MODE)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if CLASS_MODE:
+        key_file = VAR_DIR / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(50))
+            key_file.chmod(0o600)
+        SECRET_KEY = key_file.read_text().strip()
+    elif not DEBUG:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG=false")
+    else:
+        SECRET_KEY = "insecure-key-for-local-development-only"
+_LOOPBACK_HOSTS = "127.0.0.1,localhost,[::1]"
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", _LOOPBACK_HOSTS if DEBUG else "")
+if CLASS_MODE:
+    ALLOWED_HOSTS = list(dict.fromkeys([*ALLOWED_HOSTS, *_LOOPBACK_HOSTS.split(","), *local_hosts()]))
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 # One Redis serves the result cache, the channel layer and the simulations.  Without
 # REDIS_URL an embedded redis-server is started under var/ and stops with this process.
@@ -82,6 +128,7 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    "csp",
     "webapp.lessons",
     "webapp.lab",
     "webapp.mockllm",
@@ -98,6 +145,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
@@ -141,8 +189,12 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "llmopslab",
+        "OPTIONS": client_options(0.5),  # a dead or hung Redis costs a caller half a second, once
     }
 }
+
+# A learner is a browser session (the database keeps it), so rate limits count per learner.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 CHANNEL_LAYERS = {
     "default": {
@@ -176,8 +228,10 @@ STATICFILES_DIRS = [
     # without internet still draws charts.
     ("plotly", Path(plotly.__file__).parent / "package_data"),
 ]
-# In debug the files are served straight from the finders; in production from
-# STATIC_ROOT, filled by `collectstatic`, with hashed names for long caching.
+# In debug the files are served straight from the finders; in production (and class
+# mode) from STATIC_ROOT, filled by `collectstatic`: hashed names cached for a year,
+# and gzip copies, so a class's first visits move plotly.js compressed (about a third).
+# A start without collectstatic fails (webapp/startup.py).
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -205,6 +259,26 @@ CLASSROOM_LOGINS_PER_10_MIN = env_int("CLASSROOM_LOGINS_PER_10_MIN", 20, minimum
 # Simulations: real seconds one run may take, and how long results stay cached.
 SIMULATION_WALL_LIMIT_S = float(env_int("SIMULATION_WALL_LIMIT_S", int(DEFAULT_WALL_LIMIT_S), minimum=1))
 RESULT_CACHE_TTL_S = env_int("RESULT_CACHE_TTL_S", 24 * 3600, minimum=0)
+# Fresh runs happen in worker processes, one per core by default (0: in the server's
+# own threads, for debugging).  More requests wait only while the runs ahead of them
+# should finish within SIMULATION_QUEUE_WAIT_S, and never more than SIMULATION_QUEUE;
+# past that the answer is 503 "busy" with Retry-After.
+SIMULATION_WORKERS = env_int("SIMULATION_WORKERS", os.cpu_count() or 1)
+SIMULATION_QUEUE = env_int("SIMULATION_QUEUE", 64)
+SIMULATION_QUEUE_WAIT_S = env_float("SIMULATION_QUEUE_WAIT_S", 1.0)
+
+# Per-learner rate limits on the simulation endpoints (token buckets in Redis): a
+# session may re-run CLIENT_RATE_PER_S times a second on average, in bursts of
+# CLIENT_BURST; requests without a session share their address's allowance, sized
+# for a class behind one NAT.  0 turns a limit off.
+CLIENT_RATE_PER_S = env_float("CLIENT_RATE_PER_S", 2.0)
+CLIENT_BURST = env_int("CLIENT_BURST", 30)
+ADDRESS_RATE_PER_S = env_float("ADDRESS_RATE_PER_S", 40.0)
+ADDRESS_BURST = env_int("ADDRESS_BURST", 400)
+
+# /metrics: open in debug; otherwise only for this bearer token or these addresses.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_ALLOWED_IPS = env_networks("METRICS_ALLOWED_IPS", "127.0.0.1,::1" if CLASS_MODE else "")
 
 # A provider-style rate limit on the mock endpoint, shared by every process through
 # Redis, for demonstrating 429s to a class.  0 means no limit.
@@ -215,7 +289,32 @@ MOCK_LLM_REQUESTS_PER_MINUTE = env_int("MOCK_LLM_REQUESTS_PER_MINUTE", 0)
 LIVE_LLM_BASE_URL = env_str("LIVE_LLM_BASE_URL", "")
 LIVE_LLM_API_KEY = env_str("LIVE_LLM_API_KEY", "")
 
-if not DEBUG:
+# No inline script, no eval; styles only from our files, plus the <style> elements
+# plotly.js fills through the CSS object model, which carry the page's nonce.  Style
+# attributes: only the few exact values plotly.js sets on rich chart text (<b>, <sup>...),
+# by hash ('unsafe-hashes' admits those values and nothing else).
+PLOTLY_TEXT_STYLES = ("", "font-size:70%", "text-decoration:line-through", "text-decoration:underline",
+                      "font-weight:bold", "font-style:italic", "cursor:pointer",
+                      "font-style:italic;font-weight:bold")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": ["'unsafe-hashes'", *(
+            "'sha256-" + base64.b64encode(hashlib.sha256(value.encode()).digest()).decode() + "'"
+            for value in PLOTLY_TEXT_STYLES)],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+if not DEBUG and not CLASS_MODE:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     # Behind a TLS-terminating reverse proxy, which says so in this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -11,7 +11,7 @@ from .base import DirectAsyncCache
 from .codec import decode_generations, encode_generations
 from .expiry import Clock, checked_ttl, loop_clock
 from .keys import cache_key
-from .redis_space import DEFAULT_REAL_EXPIRY_S, RedisNamespace
+from .redis_space import DEFAULT_REAL_EXPIRY_S, KeyLedger, RedisNamespace
 
 
 class RedisCache(DirectAsyncCache):
@@ -30,11 +30,12 @@ class RedisCache(DirectAsyncCache):
         clock: Clock = loop_clock,
         client: redis.Redis | None = None,
         real_expiry_s: float = DEFAULT_REAL_EXPIRY_S,
+        ledger: KeyLedger | None = None,
     ) -> None:
         self.ttl_s = checked_ttl(ttl_s)
         self._clock = clock
         self._space = RedisNamespace(
-            namespace, kind="cache", client=client, real_expiry_s=real_expiry_s
+            namespace, kind="cache", client=client, real_expiry_s=real_expiry_s, ledger=ledger
         )
 
     def lookup(self, prompt: str, llm_string: str) -> RETURN_VAL_TYPE | None:

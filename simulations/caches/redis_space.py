@@ -10,6 +10,11 @@ what nobody looks up or drops any more (e.g. the namespace of a crashed run).
 
 Reads and writes are Lua scripts: one command per operation, atomic, and one
 round trip, where a MULTI transaction would send five commands.
+
+A run that owns several namespaces passes them one :class:`KeyLedger`: every key
+a namespace names is noted there, and the run deletes exactly those at its end,
+without scanning the keyspace (a SCAN walks every key in Redis, so its cost
+grows with everything else stored there, not with the run).
 """
 
 from __future__ import annotations
@@ -69,6 +74,32 @@ FieldValue = str | bytes
 _DROP_BATCH = 500  # keys per SCAN step and per UNLINK
 
 
+class KeyLedger:
+    """The Redis keys a run's namespaces have named, so the run can delete them without a SCAN.
+
+    A key is noted when it is named (to read or to write): deleting one that
+    was only read is harmless, and costs no more than the read did.
+    """
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def note(self, key: str) -> None:
+        self._keys.add(key)
+
+    def drop(self, client: redis.Redis, prefix: str = "") -> int:
+        """Delete the noted keys (those starting with ``prefix``); returns how many existed."""
+        chosen = sorted(k for k in self._keys if k.startswith(prefix))
+        self._keys.difference_update(chosen)
+        deleted = 0
+        for start in range(0, len(chosen), _DROP_BATCH):
+            deleted += client.unlink(*chosen[start:start + _DROP_BATCH])
+        return deleted
+
+
 class RedisNamespace:
     """Keys under ``llmops:<kind>:<namespace>:``, on a Redis client returning bytes."""
 
@@ -79,6 +110,7 @@ class RedisNamespace:
         kind: str,
         client: redis.Redis | None = None,
         real_expiry_s: float = DEFAULT_REAL_EXPIRY_S,
+        ledger: KeyLedger | None = None,
     ) -> None:
         for label, text in (("namespace", namespace), ("kind", kind)):
             if not _NAMESPACE.fullmatch(text):
@@ -88,11 +120,15 @@ class RedisNamespace:
         self._owns_client = client is None
         self._prefix = f"{KEY_PREFIX}:{kind}:{namespace}:"
         self._real_expiry_s = real_expiry_s
+        self._ledger = ledger
         self._read_live = self.client.register_script(_READ_LIVE)
         self._write = self.client.register_script(_WRITE)
 
     def key(self, *parts: str) -> str:
-        return self._prefix + ":".join(parts)
+        key = self._prefix + ":".join(parts)
+        if self._ledger is not None:
+            self._ledger.note(key)
+        return key
 
     def read(self, key: str, now: float) -> bytes | None:
         """The entry's value if present and not expired at ``now``."""
@@ -118,7 +154,13 @@ class RedisNamespace:
         return math.ceil(max(ttl_s or 0.0, self._real_expiry_s) * 1000)
 
     def drop(self) -> int:
-        """Delete every key of this namespace; returns how many there were."""
+        """Delete every key of this namespace; returns how many there were.
+
+        With a ledger, the keys it noted; without one (a namespace shared with
+        other processes), a SCAN for the namespace's prefix.
+        """
+        if self._ledger is not None:
+            return self._ledger.drop(self.client, self._prefix)
         return drop_matching(self.client, self._prefix + "*")
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ from .codec import decode_generations, encode_generations
 from .expiry import Clock, checked_ttl, loop_clock
 from .keys import cache_key, digest
 from .prompt_parts import PromptParts, split_prompt
-from .redis_space import DEFAULT_REAL_EXPIRY_S, RedisNamespace
+from .redis_space import DEFAULT_REAL_EXPIRY_S, KeyLedger, RedisNamespace
 from .vector_index import VectorIndex
 
 MetadataOf = Callable[[PromptParts, str], Mapping[str, str]]
@@ -74,6 +74,7 @@ class SemanticCache(DirectAsyncCache):
         metadata_of: MetadataOf = same_model_and_context,
         real_expiry_s: float = DEFAULT_REAL_EXPIRY_S,
         embedding_memo_size: int = 256,
+        ledger: KeyLedger | None = None,
     ) -> None:
         if not -1.0 <= threshold <= 1.0:
             raise ValueError(f"threshold is a cosine similarity in [-1, 1], got {threshold!r}")
@@ -82,7 +83,7 @@ class SemanticCache(DirectAsyncCache):
         self._clock = clock
         self._metadata_of = metadata_of
         self._space = RedisNamespace(
-            namespace, kind="semantic", client=client, real_expiry_s=real_expiry_s
+            namespace, kind="semantic", client=client, real_expiry_s=real_expiry_s, ledger=ledger
         )
         self._index = VectorIndex(self._space)
         # A miss is followed by an update for the same question: remembering

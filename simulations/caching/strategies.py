@@ -28,7 +28,7 @@ from langchain_core.embeddings import Embeddings
 
 from .. import redis_server
 from ..caches import LruCache, MultiLevelCache, RedisCache, SemanticCache, SQLiteCache
-from ..caches.redis_space import drop_matching, namespaces_pattern
+from ..caches.redis_space import KeyLedger
 from ..embeddings import available_embeddings
 from .observed import HIT, L1_HIT, L2_HIT, MISS, LookupCost, Probe, level_probe, plain_probe, semantic_probe
 
@@ -59,8 +59,9 @@ class RunStores:
     """Where one run's caches keep their entries: a temporary SQLite file and Redis namespaces.
 
     Namespaces carry the seed and a random suffix, so concurrent runs (two web
-    requests with the same seed) never read each other's entries.  :meth:`close`
-    deletes everything the run wrote, every namespace in one scan.
+    requests with the same seed) never read each other's entries.  Every cache of
+    the run notes its keys in one :class:`KeyLedger`, and :meth:`close` deletes
+    exactly those: no scan of the keyspace, whatever else Redis holds.
     """
 
     def __init__(self, settings: CacheSettings, seed: int,
@@ -69,6 +70,7 @@ class RunStores:
         self.run_id = f"caching-{seed}-{uuid.uuid4().hex[:12]}"
         self._owns_client = client is None
         self.client = client if client is not None else redis_server.client()
+        self.ledger = KeyLedger()
         self._directory = tempfile.TemporaryDirectory(prefix="llmops-caching-", dir=_scratch_dir())
         self.sqlite_path = Path(self._directory.name) / "llm_cache.db"
         self._closers: list[Callable[[], Any]] = []
@@ -79,11 +81,13 @@ class RunStores:
     def close_at_end(self, close: Callable[[], Any]) -> None:
         self._closers.append(close)
 
-    def close(self) -> None:
+    def close(self, *, redis_answers: bool = True) -> None:
+        """Delete what the run wrote; when Redis has just failed, leave its keys to their expiry."""
         try:
             for close in self._closers:
                 close()
-            drop_matching(self.client, namespaces_pattern(self.namespace("*")))
+            if redis_answers:
+                self.ledger.drop(self.client)
         finally:
             if self._owns_client:
                 self.client.close()
@@ -92,8 +96,10 @@ class RunStores:
     def __enter__(self) -> RunStores:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        # A Redis that just timed out would make the clean-up wait as long again.
+        failed = exc_type is not None and issubclass(exc_type, (redis.ConnectionError, redis.TimeoutError))
+        self.close(redis_answers=not failed)
 
 
 def _scratch_dir() -> str | None:
@@ -113,20 +119,22 @@ def open_sqlite(stores: RunStores) -> BaseCache:
 
 
 def open_redis(stores: RunStores) -> BaseCache:
-    return RedisCache(stores.namespace("redis"), client=stores.client, ttl_s=stores.settings.ttl_s)
+    return RedisCache(stores.namespace("redis"), client=stores.client, ttl_s=stores.settings.ttl_s,
+                      ledger=stores.ledger)
 
 
 def open_multi_level(stores: RunStores) -> BaseCache:
     settings = stores.settings
     l1 = LruCache(settings.l1_size, ttl_s=settings.l1_ttl_s)
-    l2 = RedisCache(stores.namespace("l2"), client=stores.client, ttl_s=settings.ttl_s)
+    l2 = RedisCache(stores.namespace("l2"), client=stores.client, ttl_s=settings.ttl_s, ledger=stores.ledger)
     return MultiLevelCache(l1, l2)
 
 
 def open_semantic(stores: RunStores) -> BaseCache:
     settings = stores.settings
     return SemanticCache(settings.embeddings, namespace=stores.namespace("semantic"),
-                         client=stores.client, threshold=settings.threshold, ttl_s=settings.ttl_s)
+                         client=stores.client, threshold=settings.threshold, ttl_s=settings.ttl_s,
+                         ledger=stores.ledger)
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ def daphne_server(timeout_s: float = 60.0):
     daphne = Path(sys.executable).with_name("daphne")
     log_path = Path(env.get("VAR_DIR", ROOT / "var" / "test")) / f"daphne-{port}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    # Its database is var/test's, not pytest's: it needs the tables too (sessions, ...).
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                   check=True, timeout=300)
     log = log_path.open("wb")  # a file, not a pipe: an unread pipe fills up and freezes daphne
     process = subprocess.Popen(
         [str(daphne), "-b", "127.0.0.1", "-p", str(port), "webapp.asgi:application"],

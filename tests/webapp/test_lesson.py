@@ -37,7 +37,7 @@ def test_htmx_rerun_returns_the_result_and_out_of_band_status(client):
     assert "<html" not in html and "<form" not in html  # the learner's fields are never replaced
     assert 'id="lab-batching-status" class="status" role="status" aria-live="polite" data-state="result" hx-swap-oob="true">12 requests' in html
     assert 'id="batching-requests_errors" class="errors" hx-swap-oob="true"></div>' in html  # cleared
-    assert response["Vary"] == "HX-Request, HX-Target"
+    assert {"HX-Request", "HX-Target"} <= {v.strip() for v in response["Vary"].split(",")}
 
 
 def test_parameters_change_the_numbers(client):

@@ -140,6 +140,8 @@ def test_reply_has_openai_shape(client: Client) -> None:
     (body(messages=[]), 400, "messages"),
     (body(messages=[{"role": "user", "content": "hi"}] * (MAX_MESSAGES + 1)), 400, "messages"),
     (body(messages=[{"role": "robot", "content": "hi"}]), 400, "messages[0].role"),
+    (body(messages=[{"role": ["user"], "content": "hi"}]), 400, "messages[0].role"),
+    (body(messages=[{"role": {"user": 1}, "content": "hi"}]), 400, "messages[0].role"),
     (body(messages=[{"role": "user", "content": 5}]), 400, "messages[0].content"),
     (json.dumps({"messages": []}), 400, "model"),
 ])
@@ -172,6 +174,10 @@ def test_prompt_over_the_context_window_is_400(client: Client) -> None:
 def test_wrong_method_is_405(client: Client) -> None:
     assert client.get(URL).status_code == 405
     assert client.post("/mock/v1/models").status_code == 405
+
+
+def test_head_on_the_model_list_is_allowed(client: Client) -> None:
+    assert client.head("/mock/v1/models").status_code == 200
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])

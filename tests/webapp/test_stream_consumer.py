@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,11 +85,32 @@ async def test_bad_input_gets_an_error_and_the_socket_stays_open(
 
 
 async def test_frames_that_are_not_json_get_an_error(socket: WebsocketCommunicator) -> None:
-    for frame in ("{not json", "x" * (consumers.MAX_FRAME_CHARS + 1)):
+    for frame in ("{not json", "[" * 999 + "]" * 999, '{"type": ' + "[" * 40 + "]" * 40 + "}"):
         await socket.send_to(text_data=frame)
         assert (await socket.receive_json_from())["code"] == "bad_message"
+    await socket.send_json_to(start())
+    _, done = await until_not_token(socket)
+    assert done["type"] == "done"  # the socket is still open and working
+
+
+async def test_an_oversized_frame_closes_the_socket_with_1009(socket: WebsocketCommunicator) -> None:
+    await socket.send_to(text_data="x" * (consumers.MAX_FRAME_CHARS + 1))
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 1009}
+
+
+async def test_a_binary_frame_closes_the_socket_with_1003(socket: WebsocketCommunicator) -> None:
     await socket.send_to(bytes_data=b"\x00")
-    assert (await socket.receive_json_from())["code"] == "bad_message"
+    assert await socket.receive_output() == {"type": "websocket.close", "code": 1003}
+
+
+async def test_a_flood_of_messages_closes_the_socket_with_1008(socket: WebsocketCommunicator) -> None:
+    for _ in range(consumers.StreamConsumer.burst + 5):
+        await socket.send_to(text_data='{"type": "dance"}')
+    codes = []
+    while (output := await socket.receive_output())["type"] == "websocket.send":
+        codes.append(json.loads(output["text"])["code"])
+    assert output == {"type": "websocket.close", "code": 1008}
+    assert codes == ["bad_message"] * consumers.StreamConsumer.burst + ["too_many_messages"]
 
 
 async def test_stop_ends_the_stream(socket: WebsocketCommunicator) -> None:

@@ -6,19 +6,18 @@ with the figures, or ``stopped``; ``error`` for bad input, which leaves the sock
 
 One stream per socket: a new start replaces the running stream, stop or a
 disconnect cancels it, and no stream runs longer than STREAM_TIME_LIMIT_S.
+Frames are checked before they are read (size, rate, nesting; see
+:mod:`webapp.websockets`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
@@ -26,6 +25,7 @@ from django.utils.translation import gettext, gettext_noop
 from simulations.mock_llm import MockLLMError
 from simulations.profiles import PROFILES
 from webapp.mockllm.live import live_model
+from webapp.websockets import GuardedJsonConsumer
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,10 @@ STREAM_TIME_LIMIT_S = 30.0
 CLIENT_EVENTS = ("start", "stop")  # each handled by the on_<type> method below
 
 
-class StreamConsumer(AsyncJsonWebsocketConsumer):
+class StreamConsumer(GuardedJsonConsumer):
     # Each socket streams only to itself: no groups, so no channel layer to poll.
     channel_layer_alias = None
+    max_frame_chars = MAX_FRAME_CHARS
 
     async def connect(self) -> None:
         self.language = _language(self.scope)
@@ -46,16 +47,6 @@ class StreamConsumer(AsyncJsonWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self._cancel()
-
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None,
-                      **kwargs: Any) -> None:
-        # Decoded here rather than by the base class, so that a bad frame gets
-        # an error message instead of closing the socket.
-        content = None
-        if text_data is not None and len(text_data) <= MAX_FRAME_CHARS:
-            with contextlib.suppress(ValueError):
-                content = json.loads(text_data)
-        await self.receive_json(content)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         kind = content.get("type") if isinstance(content, dict) else None

@@ -21,10 +21,10 @@ from simulations import registry
 from simulations.component import Component
 from simulations.params import ParamError
 
-from . import forms
+from . import forms, limits
 from .presentation import Chart, CodeBlock, Table, Widget, code_blocks, note_text
 from .presenters import presentation_for
-from .service import RunRefused, run_cached
+from .service import REDIS_RETRY_AFTER_S, RunRefused, paused_message, run_cached
 
 
 @dataclass
@@ -44,8 +44,10 @@ class Panel:
     code: list[CodeBlock] = field(default_factory=list)
     query: str = ""  # every parameter and the seed: the link to exactly this result
     from_cache: bool = False
+    cached: bool = True  # False: computed while Redis was away, so not shared
     status: int = 200
     heading_level: int = 3  # "Try it": 3 inside a lesson's section, 2 on a page of its own
+    retry_after: int | None = None  # seconds: a refusal that is no one's input's fault, retried by the page
 
     @property
     def title(self) -> str:
@@ -63,17 +65,19 @@ class Panel:
     def share_url(self) -> str:
         return f"{self.action}?{self.query}#{self.dom_id}"
 
-    def refuse(self, message: str, status: int = 400) -> None:
+    def refuse(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         self.error = message
         self.status = status
+        self.retry_after = retry_after
 
 
 def build_panel(component_name: str, query: Mapping[str, Any], path: str,
-                default_preset: str | None = None) -> Panel:
+                default_preset: str | None = None, *, client: limits.Client | None = None) -> Panel:
     """The panel for ``query`` (a QueryDict or a plain mapping of strings) shown at ``path``.
 
     ``default_preset`` is the lesson's own preset, used when the query names none;
-    ``preset=`` (empty) in the query asks for the component's defaults.
+    ``preset=`` (empty) in the query asks for the component's defaults.  With a
+    ``client``, its rate limit is checked before anything runs.
     """
     component = registry.get(component_name)
     preset = _get(query, "preset", default_preset) or None
@@ -90,6 +94,11 @@ def build_panel(component_name: str, query: Mapping[str, Any], path: str,
     if errors:
         panel.refuse(_refusal(component, errors))
         return panel
+    if client is not None:
+        wait_s = limits.wait_before_run(client)
+        if wait_s:
+            panel.refuse(limits.refusal_message(wait_s), status=429, retry_after=wait_s)
+            return panel
     _fill_result(panel, values, seed)
     return panel
 
@@ -122,17 +131,18 @@ def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
     try:
         outcome = run_cached(panel.component, values, seed)
     except RunRefused as exc:
-        panel.refuse(str(exc))
+        panel.refuse(str(exc), exc.status, exc.retry_after)
         return
     except ParamError as error:  # a rule between several values, checked by the run itself
         panel.refuse(_refusal(panel.component, [error]))
         return
     except redis.RedisError:
-        panel.refuse(_("The result store (Redis) is not reachable right now; try again shortly."), status=503)
+        panel.refuse(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
         return
     result = outcome.result
     presentation = presentation_for(panel.component.name)
     panel.from_cache = outcome.from_cache
+    panel.cached = outcome.cached
     panel.summary = presentation.summary(result)
     panel.charts = presentation.charts(result)
     panel.metrics = presentation.metrics(result)

@@ -12,6 +12,7 @@ from django_htmx.http import reswap
 
 from simulations import registry
 
+from . import limits
 from .panel import Panel, build_panel
 
 
@@ -20,6 +21,9 @@ def respond(request: HttpRequest, panel: Panel, page_template: str, context: dic
 
     A result update carries the status line and each field's messages out of band;
     when the values were refused it swaps nothing else, so the last good result stays.
+    A refusal that is no one's input's fault (busy, rate limited, Redis away)
+    answers 503 or 429 with ``Retry-After`` and a status line that retries by
+    itself; a whole page is still served (200), with the lab in that state.
     """
     context = {**context, "lab": panel}
     target = request.htmx.target if request.htmx else None
@@ -30,7 +34,11 @@ def respond(request: HttpRequest, panel: Panel, page_template: str, context: dic
     elif target == panel.dom_id:
         response = render(request, "lab/panel.html#lab-panel", context, status=panel.status)
     else:
-        response = render(request, page_template, context, status=panel.status)
+        limits.remember(request)
+        status = 200 if panel.retry_after else panel.status
+        response = render(request, page_template, context, status=status)
+    if panel.retry_after:
+        response["Retry-After"] = str(panel.retry_after)
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request", "HX-Target"))
     return response
@@ -41,6 +49,6 @@ def component(request: HttpRequest, name: str) -> HttpResponse:
     """``/<lang>/lab/<name>/``: one component with its controls, outside any lesson."""
     if name not in registry.COMPONENTS:
         raise Http404(f"no component {name}")
-    panel = build_panel(name, request.GET, request.path)
+    panel = build_panel(name, request.GET, request.path, client=limits.client_of(request))
     panel.heading_level = 2  # under the page's h1
     return respond(request, panel, "lab/component.html", {})

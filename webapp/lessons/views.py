@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
+from webapp.lab.limits import client_of
 from webapp.lab.panel import build_panel
 from webapp.lab.views import respond
 
@@ -39,5 +40,5 @@ def lesson(request, slug: str):
     }
     if not found.component:
         return render(request, "lessons/lesson.html", context)
-    panel = build_panel(found.component, request.GET, request.path, found.preset)
+    panel = build_panel(found.component, request.GET, request.path, found.preset, client=client_of(request))
     return respond(request, panel, "lessons/lesson.html", context)

@@ -31,7 +31,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from redis.commands.core import Script
 
-from webapp.redis_conn import redis_client
+from webapp.redis_conn import guarded, redis_client
 
 from .openai_format import ApiError, rate_limited, server_error
 
@@ -136,7 +136,7 @@ def _incr_script() -> Script:
 @sync_to_async(thread_sensitive=False)
 def _count(key: str, ttl_s: int) -> int:
     """Add one to the counter ``key``, which starts at 1 and lasts ``ttl_s`` seconds."""
-    return int(_incr_script()(keys=[key], args=[ttl_s]))
+    return int(guarded(lambda client: _incr_script()(keys=[key], args=[ttl_s], client=client)))
 
 
 def _forced(fault: Fault) -> ApiError:

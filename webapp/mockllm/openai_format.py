@@ -164,7 +164,7 @@ def _message(where: str, item: Any) -> BaseMessage:
     if not isinstance(item, dict):
         raise _wrong_type(where, "an object", item)
     role = item.get("role")
-    if role not in _MESSAGE_CLASSES:
+    if not isinstance(role, str) or role not in _MESSAGE_CLASSES:  # a list or object is not hashable
         raise ApiError(400, f"Invalid '{where}.role': expected one of {', '.join(_MESSAGE_CLASSES)}.",
                        param=f"{where}.role", code="invalid_value")
     return _MESSAGE_CLASSES[role](content=_text(f"{where}.content", item.get("content"), role))

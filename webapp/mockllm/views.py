@@ -65,8 +65,8 @@ async def chat_completions(request: HttpRequest) -> HttpResponse:
 
 
 def models(request: HttpRequest) -> HttpResponse:
-    if request.method != "GET":
-        return _error_response(_method_not_allowed("GET"))
+    if request.method not in ("GET", "HEAD"):
+        return _error_response(_method_not_allowed("GET, HEAD"))
     return JsonResponse(model_list(PROFILES.values()))
 
 
