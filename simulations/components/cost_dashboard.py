@@ -344,9 +344,9 @@ CASE_NOTES = {
         "calls and by the wait for a batch to fill, not by the requests the cache answers in a millisecond."),
     "book_30_9_cost_per_day_usd": gettext_noop(
         "Cost per day: the chapter has %(book_before)s before and %(book_after)s after; this run has "
-        "%(before)s and %(after)s. With requests of equal size its levers would give %(equal)s; simple "
-        "requests have shorter answers, so moving them to the small model saves less than their share "
-        "of requests suggests."),
+        "%(before)s and %(after)s. With requests of equal size its levers would give %(equal)s; here "
+        "requests differ in size, and the cache saved %(cache_pct).0f%% of the cost, routing %(route_pct).0f%% "
+        "of what the cache left."),
     "book_30_9_cache_hit_rate": gettext_noop(
         "Cache hit rate: the chapter has %(book_before)s before and %(book_after)s after; this run has "
         "%(before)s and %(after)s: the cache answers exactly the repeated questions."),
@@ -368,6 +368,13 @@ def _fmt(field: str, value: float) -> str:
     return f"{value:.1f}"
 
 
+def _shares(baseline: float, saved: Mapping[str, float]) -> dict[str, float]:
+    """The cache's saving as a share of the cost before, routing's as a share of what was left for it."""
+    left = baseline - saved["cache"] - saved["max_tokens"]
+    return {"cache_pct": saved["cache"] / baseline * 100 if baseline else 0.0,
+            "route_pct": saved["routing"] / left * 100 if left else 0.0}
+
+
 def _notes(params: Mapping[str, Value], metrics: Mapping[str, Any], waterfall: list[dict]) -> list[Note]:
     notes: list[Note] = []
     saved = {row["lever"]: row["saved_usd"] for row in waterfall}
@@ -385,7 +392,8 @@ def _notes(params: Mapping[str, Value], metrics: Mapping[str, Any], waterfall: l
             field = row["metric"]
             notes.append(note(CASE_NOTES, f"book_30_9_{field}", book_before=_fmt(field, row["book_before"]),
                               book_after=_fmt(field, row["book_after"]), before=_fmt(field, row["before"]),
-                              after=_fmt(field, row["after"]), equal=_fmt(field, book.case_study_cost_estimate())))
+                              after=_fmt(field, row["after"]), equal=_fmt(field, book.case_study_cost_estimate()),
+                              **_shares(metrics["baseline_cost_usd"], saved)))
     if params["simple_share"] + params["complex_share"] > 1.0 + 1e-9:
         notes.append(note(NOTE_TEXTS, "complex_capped", used=1.0 - params["simple_share"]))
     if params["concurrency"] > 0 or params["batch_size"] > 1:
@@ -422,7 +430,7 @@ COMPONENT = Component(
     name="cost-dashboard", title=gettext_noop("Cost optimisation dashboard"), section="30.10", spec=SPEC, run=run,
     code=(
         CodeRef(gettext_noop("The optimised call path: fallbacks and a RunnableBranch"), build_pipeline),
-        CodeRef(gettext_noop("The callback that prices every call"), CostTracker.on_llm_end),
+        CodeRef(gettext_noop("The callback that prices every call"), CostTracker),
         CodeRef(gettext_noop("Our prompt compressor"), compress),
         CodeRef(gettext_noop("A request under a budget: reserve, call, settle"), reserved_request),
         CodeRef(gettext_noop("Which lever saved what"), steps),

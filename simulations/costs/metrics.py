@@ -29,7 +29,7 @@ prometheus_client.disable_created_metrics()
 # the client's default buckets stop at 10 s, past which every p99 reads as "10".
 LATENCY_BUCKETS = (0.005, 0.025, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0)
 NICE_WINDOWS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
-WINDOWS_WANTED = 12
+WINDOWS_WANTED = 8
 
 
 class LLMMetrics:
@@ -136,33 +136,48 @@ def bucket_deltas(later: Scrape, earlier: Scrape | None, name: str, **labels: st
     return sorted(out.items())
 
 
+def _sums(scrape: Scrape, system: str) -> dict[tuple[str, str], float]:
+    """One pass over a scrape: per metric name, the sum for ``system`` overall and per outcome or kind."""
+    out: dict[tuple[str, str], float] = {}
+    for (name, labels), value in scrape.values.items():
+        found = dict(labels)
+        if found.get("system") != system:
+            continue
+        out[(name, "")] = out.get((name, ""), 0.0) + value
+        for label in ("outcome", "kind", "le"):
+            if label in found:
+                out[(name, found[label])] = out.get((name, found[label]), 0.0) + value
+    return out
+
+
 def panel_rows(scrapes: Sequence[Scrape], system: str) -> list[dict[str, float | None]]:
     """One row per scrape window: what a Grafana panel plots for ``system``."""
+    sums = [_sums(s, system) for s in scrapes]
     rows = []
-    for earlier, later in zip(scrapes, scrapes[1:]):
-        width = later.t_s - earlier.t_s
+    for k in range(1, len(scrapes)):
+        width = scrapes[k].t_s - scrapes[k - 1].t_s
         if width <= 0:
             continue
+        later, earlier = sums[k], sums[k - 1]
 
-        def delta(name: str, **labels: str) -> float:
-            return total(later, name, system=system, **labels) - total(earlier, name, system=system, **labels)
+        def delta(name: str, key: str = "") -> float:
+            return later.get((name, key), 0.0) - earlier.get((name, key), 0.0)
 
         served = delta("app_requests_total")
-        errors = delta("app_requests_total", outcome="error")
-        hits = delta("llm_calls_total", outcome="cache_hit")
         calls = delta("llm_calls_total")
-        buckets = bucket_deltas(later, earlier, "app_request_duration_seconds", system=system)
+        buckets = sorted((float(le), delta("app_request_duration_seconds_bucket", le))
+                         for (name, le) in later if name == "app_request_duration_seconds_bucket" and le)
         rows.append({
-            "t_s": later.t_s, "window_s": width,
+            "t_s": scrapes[k].t_s, "window_s": width,
             "requests_per_min": served / width * 60,
-            "error_rate": errors / served if served else 0.0,
-            "cache_hit_ratio": hits / calls if calls else 0.0,
-            "input_tokens_per_min": delta("llm_tokens_total", kind="input") / width * 60,
-            "output_tokens_per_min": delta("llm_tokens_total", kind="output") / width * 60,
+            "error_rate": delta("app_requests_total", "error") / served if served else 0.0,
+            "cache_hit_ratio": delta("llm_calls_total", "cache_hit") / calls if calls else 0.0,
+            "input_tokens_per_min": delta("llm_tokens_total", "input") / width * 60,
+            "output_tokens_per_min": delta("llm_tokens_total", "output") / width * 60,
             "cost_per_min_usd": delta("llm_cost_usd_total") / width * 60,
             "p50_s": histogram_quantile(0.5, buckets), "p95_s": histogram_quantile(0.95, buckets),
             "p99_s": histogram_quantile(0.99, buckets),
-            "in_flight": total(later, "app_requests_in_flight", system=system),
+            "in_flight": later.get(("app_requests_in_flight", ""), 0.0),
         })
     return rows
 

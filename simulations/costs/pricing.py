@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from ..profiles import TOKENS_PER_PRICE_UNIT, profile
 
@@ -84,6 +85,7 @@ def usd(amount: Fraction) -> Decimal:
     return Decimal(round(amount * MICROS_PER_USD)).scaleb(-6)
 
 
+@lru_cache(maxsize=256)
 def _exact(price: float) -> Fraction:
     # The price as the learner typed it (2.5, 0.15), not its nearest binary float.
     return Fraction(repr(price))

@@ -157,17 +157,18 @@ def _config(request_id: Any, max_concurrency: int | None = None) -> dict[str, An
 async def _one_by_one(pipeline: Runnable, requests: Sequence[Request], inputs: list[list], slots: int,
                       origin: float, metrics: LLMMetrics, system: str) -> list[Served]:
     limit = asyncio.Semaphore(slots)
+    in_flight = metrics.in_flight.labels(system=system)
 
     async def serve(request: Request, messages: list) -> Served:
         await asyncio.sleep(max(0.0, origin + request.arrival_s - now()))
         async with limit:
             start = now()
-            metrics.in_flight.labels(system=system).inc()
+            in_flight.inc()
             try:
                 answer: Any = await pipeline.ainvoke(messages, config=_config(request.id))
             except Exception as error:  # noqa: BLE001 - a failed request is an outcome, not a crash
                 answer = error
-            metrics.in_flight.labels(system=system).dec()
+            in_flight.dec()
             return _served(request, answer, start - origin, now() - origin, metrics, system)
 
     return list(await asyncio.gather(*(serve(r, m) for r, m in zip(requests, inputs))))

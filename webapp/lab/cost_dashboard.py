@@ -40,7 +40,14 @@ def kind_label(kind: str) -> str:
 
 
 def _money(value: float) -> str:
-    return usd(value, 2) if abs(value) >= 1 else usd(value, 4)
+    """Dollars with cents, or with four decimals under a dollar; plain $0 for nothing at all."""
+    if value == 0:
+        return "$0"
+    return f"${value:,.2f}" if abs(value) >= 1 else f"${value:.4f}"
+
+
+def _dollars(value: float) -> str:
+    return f"${value:,.2f}"
 
 
 # -- cost -----------------------------------------------------------------------------
@@ -50,7 +57,7 @@ def _waterfall_chart(result: Result) -> Chart:
     metrics = result.metrics
     labels = [_("before"), *(lever_label(r["lever"]) for r in rows), _("after")]
     values = [metrics["baseline_cost_usd"], *(-r["saved_usd"] for r in rows), metrics["optimized_cost_usd"]]
-    texts = [_money(values[0]), *(("−" if v < 0 else "+") + _money(abs(v)) for v in values[1:-1]), _money(values[-1])]
+    texts = [_money(values[0]), *(_signed(v) for v in values[1:-1]), _money(values[-1])]
     fig = figure(
         [{"type": "waterfall", "orientation": "v", "x": labels, "y": values, "text": texts, "textposition": "outside",
           "measure": ["absolute", *(["relative"] * len(rows)), "total"],
@@ -62,6 +69,12 @@ def _waterfall_chart(result: Result) -> Chart:
     table = Table([_("Step"), _("Saved per day (USD)"), _("Cost per day after the step (USD)")],
                   _waterfall_rows(metrics["baseline_cost_usd"], rows))
     return Chart("waterfall", _("Where the savings come from: one lever after another"), fig, table, wide=True)
+
+
+def _signed(value: float) -> str:
+    if value == 0:
+        return "±$0"
+    return ("−" if value < 0 else "+") + _money(abs(value))
 
 
 def _waterfall_rows(baseline: float, rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:
@@ -128,11 +141,12 @@ def _budget_chart(result: Result) -> Chart:
     for strategy in ("naive", "reserve"):
         mine = [e for e in events if e["strategy"] == strategy]
         traces.append({"type": "scatter", "mode": "lines+markers", "name": label[strategy],
-                       "x": [e["t_s"] for e in mine], "y": [e["spent"] / 1e6 for e in mine],
+                       "x": [e["t_s"] for e in mine],
+                       "y": [(e["spent"] / 1e6 - budget["daily_budget_usd"]) * 100 for e in mine],
                        "line": {"shape": "hv", "dash": dash[strategy][0]}, "marker": {"symbol": dash[strategy][1]}})
     fig = figure(traces, xaxis={"title": {"text": _("seconds into the burst (simulated)")}},
-                 yaxis={"title": {"text": _("spent today (USD)")}, "tickformat": ".4f"})
-    fig["layout"] = marked(fig["layout"], y=budget["daily_budget_usd"], label=_("daily budget"))
+                 yaxis={"title": {"text": _("spend above the budget (US cents)")}, "zeroline": False})
+    fig["layout"] = marked(fig["layout"], y=0, label=_("the daily budget"))
     rows = [[label[e["strategy"]], f"{e['t_s']:.2f}", e["request"],
              _("refused") if e["event"] == "refused" else _("spent"),
              "" if e["spent"] is None else f"{e['spent'] / 1e6:.6f}"] for e in result.series["budget_race"]]
@@ -208,8 +222,8 @@ def metrics(result: Result) -> Table:
         return [label, fmt(before[key]), fmt(after[key])]
 
     rows = [
-        row(_("Cost per day"), "cost_per_day_usd", lambda v: usd(v, 2)),
-        row(_("Cost per 30 days"), "cost_per_day_usd", lambda v: usd(30 * v, 2)),
+        row(_("Cost per day"), "cost_per_day_usd", _dollars),
+        row(_("Cost per 30 days"), "cost_per_day_usd", lambda v: _dollars(30 * v)),
         row(_("Throughput capacity (QPS)"), "qps", lambda v: f"{v:.1f}"),
         row("P50", "p50_latency_ms", ms), row("P95", "p95_latency_ms", ms), row("P99", "p99_latency_ms", ms),
         row(_("Cache hit rate"), "cache_hit_rate", pct),
@@ -224,7 +238,7 @@ def metrics(result: Result) -> Table:
 
 
 def _case_widget(result: Result) -> Widget:
-    formats = {"qps": lambda v: f"{v:.1f}", "p95_latency_ms": ms, "cost_per_day_usd": lambda v: usd(v, 2),
+    formats = {"qps": lambda v: f"{v:.1f}", "p95_latency_ms": ms, "cost_per_day_usd": _dollars,
                "cache_hit_rate": pct, "availability": lambda v: pct(v, 2)}
     labels = {"qps": _("QPS"), "p95_latency_ms": _("P95 latency"), "cost_per_day_usd": _("Cost per day"),
               "cache_hit_rate": _("Cache hit rate"), "availability": _("Availability")}
@@ -296,8 +310,8 @@ def summary(result: Result) -> str:
         "(%(saved)s less). The cache answered %(hits)s of requests; P95 latency went from %(p95b)s to "
         "%(p95a)s and good answers from %(goodb)s to %(gooda)s."
     ) % {
-        "requests": f"{m['requests_per_day']:,.0f}", "before": usd(m["baseline_cost_usd"], 2),
-        "after": usd(m["optimized_cost_usd"], 2), "saved": pct(m["savings_pct"] / 100),
+        "requests": f"{m['requests_per_day']:,.0f}", "before": _dollars(m["baseline_cost_usd"]),
+        "after": _dollars(m["optimized_cost_usd"]), "saved": pct(m["savings_pct"] / 100),
         "hits": pct(after["cache_hit_rate"], 0), "p95b": ms(before["p95_latency_ms"]),
         "p95a": ms(after["p95_latency_ms"]), "goodb": pct(before["good_answer_rate"], 0),
         "gooda": pct(after["good_answer_rate"], 0),
