@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import prometheus_client
@@ -58,16 +58,31 @@ class LLMMetrics:
         """The registry in Prometheus text format, as ``/metrics`` would serve it."""
         return generate_latest(self.registry).decode("utf-8")
 
-    def values(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        """Every sample now: (name, sorted labels) -> value; one pass over the registry."""
-        return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                for family in self.registry.collect() for s in family.samples}
+    def sums(self) -> dict[tuple[str, str, str], float]:
+        """What a dashboard adds up, now: (system, sample name, outcome, kind or bucket bound) -> value.
+
+        The key with an empty third part sums over every outcome, kind or bucket;
+        the per-call latency histogram is left out (the panels do not read it).
+        """
+        out: dict[tuple[str, str, str], float] = {}
+        for metric in (self.calls, self.tokens, self.cost, self.requests, self.request_seconds, self.in_flight):
+            for family in metric.collect():
+                for sample in family.samples:
+                    labels = sample.labels
+                    system = labels.get("system", "")
+                    key = (system, sample.name, "")
+                    out[key] = out.get(key, 0.0) + sample.value
+                    part = labels.get("outcome") or labels.get("kind") or labels.get("le")
+                    if part:
+                        key = (system, sample.name, part)
+                        out[key] = out.get(key, 0.0) + sample.value
+        return out
 
 
 @dataclass
 class Scrape:
     t_s: float
-    values: dict[tuple[str, tuple[tuple[str, str], ...]], float]
+    sums: dict[tuple[str, str, str], float]
 
 
 @dataclass
@@ -81,22 +96,16 @@ class Scraper:
     async def run(self, done: asyncio.Event) -> None:
         loop = asyncio.get_running_loop()
         origin = loop.time()
-        self.scrapes.append(Scrape(0.0, self.metrics.values()))
+        self.scrapes.append(Scrape(0.0, self.metrics.sums()))
         while not done.is_set():
             await asyncio.sleep(self.interval_s)
-            self.scrapes.append(Scrape(loop.time() - origin, self.metrics.values()))
+            self.scrapes.append(Scrape(loop.time() - origin, self.metrics.sums()))
 
 
 def window_for(span_s: float) -> int:
     """A round scrape interval giving about WINDOWS_WANTED windows over ``span_s``."""
     target = max(span_s, 1.0) / WINDOWS_WANTED
     return min((w for w in NICE_WINDOWS_S if w >= target), default=NICE_WINDOWS_S[-1])
-
-
-def total(scrape: Scrape, name: str, **labels: str) -> float:
-    """Sum of the samples called ``name`` whose labels include ``labels`` (PromQL ``sum``)."""
-    wanted = set(labels.items())
-    return sum(v for (n, ls), v in scrape.values.items() if n == name and wanted <= set(ls))
 
 
 def histogram_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> float | None:
@@ -123,52 +132,33 @@ def histogram_quantile(q: float, buckets: Sequence[tuple[float, float]]) -> floa
     return lower_bound
 
 
-def bucket_deltas(later: Scrape, earlier: Scrape | None, name: str, **labels: str) -> list[tuple[float, float]]:
-    """(le, increase) of a histogram between two scrapes, summed over the other labels."""
-    out: dict[float, float] = {}
-    wanted = set(labels.items())
-    for (n, ls), value in later.values.items():
-        if n != name + "_bucket" or not wanted <= set(ls):
-            continue
-        le = float(dict(ls)["le"])
-        before = earlier.values.get((n, ls), 0.0) if earlier else 0.0
-        out[le] = out.get(le, 0.0) + value - before
-    return sorted(out.items())
+HISTOGRAM = "app_request_duration_seconds_bucket"
 
 
-def _sums(scrape: Scrape, system: str) -> dict[tuple[str, str], float]:
-    """One pass over a scrape: per metric name, the sum for ``system`` overall and per outcome or kind."""
-    out: dict[tuple[str, str], float] = {}
-    for (name, labels), value in scrape.values.items():
-        found = dict(labels)
-        if found.get("system") != system:
-            continue
-        out[(name, "")] = out.get((name, ""), 0.0) + value
-        for label in ("outcome", "kind", "le"):
-            if label in found:
-                out[(name, found[label])] = out.get((name, found[label]), 0.0) + value
-    return out
+def _buckets(later: Scrape, earlier: Scrape | None, system: str) -> list[tuple[float, float]]:
+    """(le, increase) of the request-latency histogram between two scrapes."""
+    before = earlier.sums if earlier is not None else {}
+    return sorted((float(le), value - before.get((sys_, name, le), 0.0))
+                  for (sys_, name, le), value in later.sums.items() if sys_ == system and name == HISTOGRAM and le)
 
 
 def panel_rows(scrapes: Sequence[Scrape], system: str) -> list[dict[str, float | None]]:
     """One row per scrape window: what a Grafana panel plots for ``system``."""
-    sums = [_sums(s, system) for s in scrapes]
     rows = []
-    for k in range(1, len(scrapes)):
-        width = scrapes[k].t_s - scrapes[k - 1].t_s
+    for earlier, later in zip(scrapes, scrapes[1:]):
+        width = later.t_s - earlier.t_s
         if width <= 0:
             continue
-        later, earlier = sums[k], sums[k - 1]
 
-        def delta(name: str, key: str = "") -> float:
-            return later.get((name, key), 0.0) - earlier.get((name, key), 0.0)
+        def delta(name: str, part: str = "") -> float:
+            key = (system, name, part)
+            return later.sums.get(key, 0.0) - earlier.sums.get(key, 0.0)
 
         served = delta("app_requests_total")
         calls = delta("llm_calls_total")
-        buckets = sorted((float(le), delta("app_request_duration_seconds_bucket", le))
-                         for (name, le) in later if name == "app_request_duration_seconds_bucket" and le)
+        buckets = _buckets(later, earlier, system)
         rows.append({
-            "t_s": scrapes[k].t_s, "window_s": width,
+            "t_s": later.t_s, "window_s": width,
             "requests_per_min": served / width * 60,
             "error_rate": delta("app_requests_total", "error") / served if served else 0.0,
             "cache_hit_ratio": delta("llm_calls_total", "cache_hit") / calls if calls else 0.0,
@@ -177,7 +167,7 @@ def panel_rows(scrapes: Sequence[Scrape], system: str) -> list[dict[str, float |
             "cost_per_min_usd": delta("llm_cost_usd_total") / width * 60,
             "p50_s": histogram_quantile(0.5, buckets), "p95_s": histogram_quantile(0.95, buckets),
             "p99_s": histogram_quantile(0.99, buckets),
-            "in_flight": later.get(("app_requests_in_flight", ""), 0.0),
+            "in_flight": later.sums.get((system, "app_requests_in_flight", ""), 0.0),
         })
     return rows
 
@@ -185,8 +175,7 @@ def panel_rows(scrapes: Sequence[Scrape], system: str) -> list[dict[str, float |
 def whole_run_quantiles(metrics: LLMMetrics, system: str,
                         quantiles: Iterable[float] = (0.5, 0.95, 0.99)) -> dict[float, float | None]:
     """Percentiles of the whole run estimated from the histogram, as a dashboard's big number shows them."""
-    now = Scrape(0.0, metrics.values())
-    buckets = bucket_deltas(now, None, "app_request_duration_seconds", system=system)
+    buckets = _buckets(Scrape(0.0, metrics.sums()), None, system)
     return {q: histogram_quantile(q, buckets) for q in quantiles}
 
 
@@ -199,7 +188,3 @@ def exact_quantile(values: Sequence[float], q: float) -> float:
     low = math.floor(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def labels_of(mapping: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(mapping.items()))

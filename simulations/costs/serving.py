@@ -218,8 +218,8 @@ def _served(request: Request, answer: Any, start_s: float, end_s: float, metrics
     ok = isinstance(answer, AIMessage)
     meta = answer.response_metadata if ok else {}
     usage = (answer.usage_metadata or {}) if ok else {}
-    metrics.requests.labels(system=system, outcome="ok" if ok else "error").inc()
-    metrics.request_seconds.labels(system=system).observe(end_s - request.arrival_s)
+    metrics.requests.labels(system, "ok" if ok else "error").inc()
+    metrics.request_seconds.labels(system).observe(end_s - request.arrival_s)
     return Served(request.id, request.arrival_s, start_s, end_s, ok,
                   cache_hit=ok and usage.get("total_cost") == 0, model=meta.get("model_name", ""),
                   truncated=meta.get("finish_reason") == "length", correct=bool(meta.get("correct")))

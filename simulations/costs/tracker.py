@@ -97,13 +97,13 @@ class CostTracker(BaseCallbackHandler):
         self.rows.append(row)
         if self.metrics is None:
             return
-        m, labels = self.metrics, {"system": self.system, "model": row.model}
-        m.calls.labels(outcome=row.outcome, **labels).inc()
-        m.call_seconds.labels(**labels).observe(row.latency_s)
+        m, labels = self.metrics, (self.system, row.model)
+        m.calls.labels(*labels, row.outcome).inc()
+        m.call_seconds.labels(*labels).observe(row.latency_s)
         if row.outcome == "ok":
-            m.tokens.labels(kind="input", **labels).inc(row.input_tokens)
-            m.tokens.labels(kind="output", **labels).inc(row.output_tokens)
-            m.cost.labels(**labels).inc(float(row.cost))
+            m.tokens.labels(*labels, "input").inc(row.input_tokens)
+            m.tokens.labels(*labels, "output").inc(row.output_tokens)
+            m.cost.labels(*labels).inc(float(row.cost))
 
     # -- what the rows add up to --------------------------------------------------
 

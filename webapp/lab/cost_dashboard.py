@@ -246,9 +246,7 @@ def _case_widget(result: Result) -> Widget:
              formats[r["metric"]](r["before"]), formats[r["metric"]](r["after"])] for r in result.series["case_study"]]
     table = Table([_("Metric"), _("The chapter, before"), _("The chapter, after"), _("This run, before"),
                    _("This run, after")], rows)
-    return Widget("lab/widgets/cost_dashboard_case.html", {"table": table, "savings": result.metrics["savings_pct"],
-                                                           "calibrated": result.metrics["calibrated"],
-                                                           "per_day": result.metrics["requests_per_day"]})
+    return Widget("lab/widgets/cost_dashboard_case.html", {"table": table})
 
 
 def _price_widget(result: Result) -> Widget:
