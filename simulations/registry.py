@@ -8,12 +8,14 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import batching, caching_comparison, cost_dashboard
+from .components import ab_dashboard, batching, caching_comparison, cost_dashboard, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
         batching.COMPONENT,
         caching_comparison.COMPONENT,
+        routing_flow.COMPONENT,
+        ab_dashboard.COMPONENT,
         cost_dashboard.COMPONENT,
     )
 }

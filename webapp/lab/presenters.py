@@ -6,13 +6,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from simulations import registry
 
-from . import batching, caching_comparison, cost_dashboard
+from . import ab_dashboard, batching, caching_comparison, cost_dashboard, routing_flow
 from .presentation import Presentation
 
 PRESENTATIONS: dict[str, Presentation] = {
     p.component: p for p in (
         batching.PRESENTATION,
         caching_comparison.PRESENTATION,
+        routing_flow.PRESENTATION,
+        ab_dashboard.PRESENTATION,
         cost_dashboard.PRESENTATION,
     )
 }
