@@ -55,20 +55,31 @@ def _dollars(value: float) -> str:
 def _waterfall_chart(result: Result) -> Chart:
     rows = result.series["waterfall"]
     metrics = result.metrics
-    labels = [_("before"), *(lever_label(r["lever"]) for r in rows), _("after")]
+    labels = [_two_lines(label) for label in (_("before"), *(lever_label(r["lever"]) for r in rows), _("after"))]
     values = [metrics["baseline_cost_usd"], *(-r["saved_usd"] for r in rows), metrics["optimized_cost_usd"]]
     texts = [_money(values[0]), *(_signed(v) for v in values[1:-1]), _money(values[-1])]
+    # Horizontal: the levers' names read across, on a phone as on a laptop.
     fig = figure(
-        [{"type": "waterfall", "orientation": "v", "x": labels, "y": values, "text": texts, "textposition": "outside",
+        [{"type": "waterfall", "orientation": "h", "y": labels, "x": values, "text": texts, "textposition": "auto",
           "measure": ["absolute", *(["relative"] * len(rows)), "total"],
           "decreasing": {"marker": {"color": "#1a7f37"}}, "increasing": {"marker": {"color": "#b42318"}},
           "totals": {"marker": {"color": "#0b5cad"}}, "connector": {"line": {"dash": "dot"}},
-          "hovertemplate": "%{x}: %{text}<extra></extra>"}],
-        yaxis={"title": {"text": _("USD per day")}, "rangemode": "tozero"}, xaxis={"automargin": True},
-        showlegend=False, margin={"l": 10, "r": 10, "t": 30, "b": 60})
+          "hovertemplate": "%{y}: %{text}<extra></extra>"}],
+        xaxis={"title": {"text": _("USD per day")}, "rangemode": "tozero"},
+        yaxis={"automargin": True, "autorange": "reversed"}, showlegend=False, height=380,
+        margin={"l": 10, "r": 10, "t": 10, "b": 40})
     table = Table([_("Step"), _("Saved per day (USD)"), _("Cost per day after the step (USD)")],
                   _waterfall_rows(metrics["baseline_cost_usd"], rows))
     return Chart("waterfall", _("Where the savings come from: one lever after another"), fig, table, wide=True)
+
+
+def _two_lines(label: str) -> str:
+    """A long axis label broken at its middle space, so that the chart keeps its width on a phone."""
+    if len(label) <= 12 or " " not in label:
+        return label
+    spaces = [i for i, c in enumerate(label) if c == " "]
+    cut = min(spaces, key=lambda i: abs(i - len(label) / 2))
+    return label[:cut] + "<br>" + label[cut + 1:]
 
 
 def _signed(value: float) -> str:
