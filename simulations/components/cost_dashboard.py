@@ -36,7 +36,7 @@ from ..params import Param, ParamSpec, Value
 from ..profiles import profile
 from ..text import gettext_noop
 
-REQUESTS_MAX = 300
+REQUESTS_MAX = 200
 TRACE_ROWS = 12
 
 SPEC = ParamSpec(
@@ -406,7 +406,7 @@ def _notes(params: Mapping[str, Value], metrics: Mapping[str, Any], waterfall: l
     if saved["retries_fallbacks"] < 0:
         notes.append(note(NOTE_TEXTS, "retries_cost", extra=-saved["retries_fallbacks"]))
     compression = metrics["compression"]
-    if compression["on"]:
+    if compression["on"] and compression["context_tokens_before"]:
         notes.append(note(NOTE_TEXTS, "compression", kept=compression["context_kept"] * 100,
                           prompt=compression["prompt_tokens_saved_share"] * 100, saved=saved["compression"],
                           good_before=before["good_answer_rate"] * 100, good_after=after["good_answer_rate"] * 100))

@@ -223,9 +223,14 @@ def _padded(context: str, question: str) -> str:
         return count_chat_tokens([SYSTEM_PROMPT, "Context: " + text, question], ENCODING)
 
     words = context.split()
-    while words and total(" ".join(words)) > EQUAL_PROMPT_TOKENS:
-        words.pop()
-    text = " ".join(words)
+    low, high = 0, len(words)  # the most words that fit: a binary search, each step one count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if total(" ".join(words[:middle])) <= EQUAL_PROMPT_TOKENS:
+            low = middle
+        else:
+            high = middle - 1
+    text = " ".join(words[:low])
     while (missing := EQUAL_PROMPT_TOKENS - total(text)) > 0:
         text += " ." * missing  # one token each; counted again in case two merge
     while total(text) > EQUAL_PROMPT_TOKENS:
