@@ -162,8 +162,12 @@ def test_reply_tokens_and_the_compression_penalty():
     from langchain_core.messages import HumanMessage, SystemMessage
 
     model = MockChatModel(model="gpt-4o", reply_tokens=37, failure_rate=0.0, timeout_rate=0.0)
+
+    async def ask(question):
+        return await model.ainvoke(question)
+
     for question in ("What is RAG?", "Write a long essay about AI"):
-        assert model.invoke(question).usage_metadata["output_tokens"] == 37
+        assert run_virtual(lambda: ask(question)).usage_metadata["output_tokens"] == 37
     plain = [SystemMessage("Context: a"), HumanMessage("q")]
     half = [SystemMessage("Context: a", additional_kwargs={COMPRESSION_KEPT: 0.5}), HumanMessage("q")]
     assert compression_quality(plain) == 1.0
