@@ -57,3 +57,18 @@ def test_typing_in_the_token_box_recounts(page, live_url):
     expect(result).to_have_attribute("data-tokens", "16")
     page.locator("#tokens-tool-text").fill("x" * 4001)
     expect(page.locator("#tokens-tool-text_errors")).to_contain_text("4,000")
+
+
+def test_the_token_page_fits_a_phone_and_passes_axe(browser, live_url):
+    from . import axe
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(live_url + "/zh-hans/tools/tokens/?text=" + "为什么这个月扣了我两次费用？")
+        expect(page.locator("#tokens-tool-result")).to_have_attribute("data-tokens", "10")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        found = axe.violations(page)
+        assert not found, "axe-core found:\n" + axe.report(found)
+    finally:
+        context.close()

@@ -26,14 +26,17 @@ RESULT_ID = f"{BOX_ID}-result"
 COLOURS = 5  # piece backgrounds cycle through this many CSS classes
 
 
-def box(query: Mapping[str, Any], example: str = "") -> tuple[dict[str, Any], int]:
-    """The box's template context for ``query`` and the status to answer with."""
+def box(query: Mapping[str, Any], example: str = "", heading_level: int = 3) -> tuple[dict[str, Any], int]:
+    """The box's template context for ``query`` and the status to answer with.
+
+    ``heading_level`` is the box title's: 3 inside a lesson's section, 2 on the tool's own page.
+    """
     text = str(query.get("text", example) or "")
     model = str(query.get("model", "") or tokencount.DEFAULT_MODEL)
     context: dict[str, Any] = {
         "box_id": BOX_ID, "result_id": RESULT_ID, "action": reverse("lab:tokens-tool"),
         "text": text, "model": model, "models": tokencount.MODELS, "max_chars": tokencount.MAX_CHARS,
-        "report": None, "error": "", "error_field": "",
+        "report": None, "error": "", "error_field": "", "heading_level": heading_level,
     }
     try:
         text, model = tokencount.parse({"text": text, "model": model})
@@ -51,7 +54,7 @@ def box(query: Mapping[str, Any], example: str = "") -> tuple[dict[str, Any], in
 
 @require_safe
 def tokens(request: HttpRequest) -> HttpResponse:
-    context, status = box(request.GET)
+    context, status = box(request.GET, heading_level=2)
     target = request.htmx.target if request.htmx else None
     if target == RESULT_ID:
         template = "lab/tools/tokens_box.html#tokens-update"
