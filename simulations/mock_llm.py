@@ -24,13 +24,20 @@ One attempt, as seen from the client:
 
 Answers (see answers.py) are fixed per (intent, model), so a cached answer given to a different
 question is visible in ``response_metadata["intent"]``.  Random draws come from
-one seeded generator per model instance, three per call in call order.
+one seeded generator per model instance, three per call in call order (or, with
+``draws_per_request``, from the request and attempt, so two runs that ask the same
+request meet the same luck).  ``reply_tokens`` makes every reply the same length.
+
+A compressed prompt (30.8.3) may have lost words the answer needed: a message whose
+``additional_kwargs[COMPRESSION_KEPT]`` says what share of its tokens a compressor
+kept lowers the chance of a correct answer (see :func:`compression_quality`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
@@ -59,6 +66,13 @@ SDK_BACKOFF_JITTER = 0.25
 SDK_MAX_RETRY_AFTER_S = 60.0
 # Metadata key (in the run's config) copied into each CallRecord, to tie attempts to requests.
 REQUEST_ID_KEY = "request_id"
+# A message's additional_kwargs key: the share of its tokens a prompt compressor kept.
+COMPRESSION_KEPT = "compression_kept_share"
+# How much a compressed prompt costs in answer quality: the chance of a correct
+# answer is multiplied by 1 - COMPRESSION_QUALITY_LOSS * dropped**2, where dropped is
+# the share of the prompt's compressible tokens removed.  Light compression drops
+# filler and costs little; heavy compression drops facts.  Illustrative, not measured.
+COMPRESSION_QUALITY_LOSS = 0.6
 
 
 class MockLLMError(Exception):
@@ -205,6 +219,12 @@ class MockChatModel(BaseChatModel):
     max_tokens: int | None = Field(default=None, ge=1)
     max_retries: int = Field(default=0, ge=0, le=20)
     outages: tuple[tuple[float, float], ...] = ()  # [start, end) windows of loop time: 503
+    # Draw each attempt's latency, fault and quality from (seed, model, request_id,
+    # attempt) rather than from this instance's call order, so the same request meets
+    # the same luck in every run that asks it (two configurations compared request by
+    # request).  Needs a request_id in the run's metadata.
+    draws_per_request: bool = False
+    reply_tokens: int | None = Field(default=None, ge=1)  # every reply this long (equal sizes)
 
     _spec: ModelProfile = PrivateAttr()
     _rng: random.Random = PrivateAttr()
@@ -236,7 +256,10 @@ class MockChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         # What decides the reply's text; the cache key of langchain's LLM caches.
-        return {"model_name": self.model, "max_tokens": self.max_tokens}
+        params = {"model_name": self.model, "max_tokens": self.max_tokens}
+        if self.reply_tokens is not None:
+            params["reply_tokens"] = self.reply_tokens
+        return params
 
     def _resolve_model_profile(self) -> dict[str, int]:
         # langchain's own capability record (runs before model_post_init sets _spec).
@@ -261,7 +284,8 @@ class MockChatModel(BaseChatModel):
         request_id = _request_id(run_manager)
         attempt = 0
         while True:
-            plan = self._plan(messages, max_tokens, streaming=False)
+            plan = self._plan(messages, max_tokens, streaming=False,
+                              rng=self._rng_for(request_id, attempt))
             failure = await self._wait_out(plan, request_id, attempt)
             if failure is None:
                 return self._result(plan)
@@ -274,7 +298,8 @@ class MockChatModel(BaseChatModel):
         request_id = _request_id(run_manager)
         attempt = 0
         while True:
-            plan = self._plan(messages, max_tokens, streaming=True)
+            plan = self._plan(messages, max_tokens, streaming=True,
+                              rng=self._rng_for(request_id, attempt))
             if plan.error is None:
                 try:
                     with self._attempt(plan, request_id, attempt):
@@ -299,9 +324,15 @@ class MockChatModel(BaseChatModel):
 
     # -- one attempt ----------------------------------------------------------------
 
+    def _rng_for(self, request_id: Any, attempt: int) -> random.Random:
+        if not self.draws_per_request:
+            return self._rng
+        # An integer seed: seeding from a string hashes it with SHA-512, ten times slower.
+        return random.Random(zlib.crc32(f"{self.seed}|{self.model}|{request_id}|{attempt}".encode()))
+
     def _plan(self, messages: Sequence[BaseMessage], max_tokens: int | None,
-              streaming: bool) -> _Plan:
-        spec, rng = self._spec, self._rng
+              streaming: bool, rng: random.Random | None = None) -> _Plan:
+        spec, rng = self._spec, rng or self._rng
         # Every call draws the same three values, whatever its outcome, so one
         # call's fault never shifts the draws of the calls after it.
         ttft = spec.ttft_s * rng.lognormvariate(0.0, spec.latency_spread)
@@ -313,6 +344,8 @@ class MockChatModel(BaseChatModel):
         room = spec.context_window - input_tokens
         limit = min(spec.max_output_tokens, room, max_tokens or room)
         answer = answers.reply_tokens(intent_id, lead, complexity, self.model, spec.encoding)
+        if self.reply_tokens is not None:
+            answer = _to_length(answer, self.reply_tokens)
         pieces = answer[:max(limit, 0)]
         reply_s = ttft + (len(pieces) - 1) / spec.tokens_per_s
         outcome, duration, error = self._fault(fault_roll, ttft, reply_s, streaming)
@@ -325,7 +358,7 @@ class MockChatModel(BaseChatModel):
             finish_reason="length" if len(pieces) < len(answer) else "stop",
             input_tokens=input_tokens, ttft_s=ttft, duration_s=duration,
             outcome=outcome, error=error,
-            correct=ok and correct_roll < spec.p_correct(complexity),
+            correct=ok and correct_roll < spec.p_correct(complexity) * compression_quality(messages),
             cost_usd=spec.cost(input_tokens, len(pieces)) if ok else 0.0,
         )
 
@@ -432,6 +465,24 @@ class MockChatModel(BaseChatModel):
         return {"model_name": self.model, "intent": plan.intent,
                 "finish_reason": plan.finish_reason, "cost_usd": plan.cost_usd,
                 "latency_s": plan.duration_s, "ttft_s": plan.ttft_s, "correct": plan.correct}
+
+
+def compression_quality(messages: Sequence[BaseMessage]) -> float:
+    """The factor on P(correct) for a prompt whose messages a compressor shortened (1.0 if none)."""
+    factor = 1.0
+    for message in messages:
+        kept = message.additional_kwargs.get(COMPRESSION_KEPT)
+        if kept is not None:
+            dropped = min(1.0, max(0.0, 1.0 - float(kept)))
+            factor *= 1.0 - COMPRESSION_QUALITY_LOSS * dropped * dropped
+    return factor
+
+
+def _to_length(pieces: tuple[str, ...], length: int) -> tuple[str, ...]:
+    """``pieces`` repeated or cut to exactly ``length`` tokens."""
+    if not pieces:
+        return pieces
+    return tuple(pieces[i % len(pieces)] for i in range(length))
 
 
 def _override(chosen: float | None, default: float) -> float:

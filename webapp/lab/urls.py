@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import route_tool, views
+from . import route_tool, token_tool, views
 
 app_name = "lab"
 urlpatterns = [
     path("lab/<slug:name>/", views.component, name="component"),
     path("tools/route/", route_tool.route, name="route-tool"),
+    path("tools/tokens/", token_tool.tokens, name="tokens-tool"),
 ]

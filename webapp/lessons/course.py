@@ -134,8 +134,8 @@ CHAPTER_30 = Chapter(
             _("Stop a cache stampede with single-flight, so that identical requests in flight share one "
               "model call, and warm the cache before traffic arrives with the exact prompts real requests "
               "send; the simulator shows the cold start after a deploy or restart, with and without "
-              "warm-up, and how many calls merging saves under bursts. Prompt compression (30.8.3) is not "
-              "covered yet."),
+              "warm-up, and how many calls merging saves under bursts. Prompt compression (30.8.3), which "
+              "cuts the tokens of each call rather than the number of calls, is taught with cost control."),
         ),
         Section(
             "30.9",
@@ -148,9 +148,10 @@ CHAPTER_30 = Chapter(
         Section(
             "30.10",
             _("Cost optimisation dashboard"),
-            _("Set daily traffic, model mix, cache hit rate and average prompt and answer length, and read "
-              "daily and monthly cost with a breakdown per model and per optimisation, so you can see which"
-              " lever is worth pulling first."),
+            _("Set daily traffic, request mix, repeated questions, prompt size and prices, switch each lever "
+              "on and off, and read daily and monthly cost with a breakdown per model and per lever, so you "
+              "can see which lever is worth pulling first; then keep a daily budget that holds when many "
+              "requests arrive at once."),
         ),
         Section(
             "30.11",
@@ -286,6 +287,34 @@ LESSONS: tuple[Lesson, ...] = (
         slug="chapter-32-summary",
         sections=('32.7',),
         title=_("Chapter 32 in review: architecture for large-scale systems"),
+    ),
+    Lesson(
+        slug="cost-dashboard",
+        sections=('30.10',),
+        title=_("The cost dashboard: where the money goes, and a budget that holds"),
+        component="cost-dashboard",
+        preset=None,
+    ),
+    Lesson(
+        slug="cost-control",
+        sections=('30.4',),
+        title=_("Cost control: counting tokens, routing to a cheaper model, capping and compressing"),
+        component="cost-dashboard",
+        preset="book-30.4.2",
+    ),
+    Lesson(
+        slug="monitoring",
+        sections=('30.7',),
+        title=_("Monitoring: latency, tokens, cost and errors from every call"),
+        component="cost-dashboard",
+        preset=None,
+    ),
+    Lesson(
+        slug="case-study",
+        sections=('30.9',),
+        title=_("Case study: the chapter's before and after, rebuilt"),
+        component="cost-dashboard",
+        preset="book-30.9",
     ),
 )
 
