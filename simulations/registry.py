@@ -8,12 +8,13 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import batching, caching_comparison
+from .components import batching, caching_comparison, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
         batching.COMPONENT,
         caching_comparison.COMPONENT,
+        routing_flow.COMPONENT,
     )
 }
 

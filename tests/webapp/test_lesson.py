@@ -112,3 +112,18 @@ def test_a_run_past_its_time_limit_is_refused_with_a_message(client, settings):
 
 def test_unknown_lesson_is_404(client):
     assert client.get("/en/lessons/nope/").status_code == 404
+
+
+def test_a_value_the_run_itself_refuses_is_a_400_not_a_500(client, monkeypatch):
+    from simulations import registry
+    from simulations.params import ParamError
+
+    component = registry.get("batching")
+
+    def refuses(params, seed):
+        raise ParamError("max_concurrency", "invalid", reason="cannot exceed requests here")
+
+    monkeypatch.setattr(type(component), "run_parsed", lambda self, params, seed, limit: refuses(params, seed))
+    response = client.get(URL, {"seed": 987})
+    assert response.status_code == 400
+    assert "max_concurrency: cannot exceed requests here" in response.content.decode()

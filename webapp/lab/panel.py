@@ -112,6 +112,9 @@ def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
     except RunRefused as exc:
         panel.refuse(str(exc))
         return
+    except ParamError as error:  # a rule between several values, checked by the run itself
+        panel.refuse(_refusal([error]))
+        return
     except redis.RedisError:
         panel.refuse(_("The result store (Redis) is not reachable right now; try again shortly."), status=503)
         return

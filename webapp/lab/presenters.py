@@ -6,13 +6,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from simulations import registry
 
-from . import batching, caching_comparison
+from . import batching, caching_comparison, routing_flow
 from .presentation import Presentation
 
 PRESENTATIONS: dict[str, Presentation] = {
     p.component: p for p in (
         batching.PRESENTATION,
         caching_comparison.PRESENTATION,
+        routing_flow.PRESENTATION,
     )
 }
 

@@ -205,9 +205,11 @@ CHAPTER_32 = Chapter(
         Section(
             "32.5",
             _("Multi-model routing and scheduling"),
-            _("Classify requests by complexity and user tier and send them to different models: compare "
-              "cost, latency and task success with sending everything to the largest model, and recompute "
-              "the chapter's claimed saving from its own per-request prices."),
+            _("Classify requests by complexity, user tier and priority, in English and Chinese, and send "
+              "them to different models, or try the cheap model first and escalate: compare cost, latency and "
+              "answer quality with sending everything to the strongest model, score a router the way RouteLLM "
+              "does against a random one, watch a tuned threshold go stale, and recompute the chapter's "
+              "claimed saving from its own prices."),
         ),
         Section(
             "32.6",
@@ -255,6 +257,13 @@ LESSONS: tuple[Lesson, ...] = (
         title=_("Distributed caching: L1/L2 levels and semantic caches that expire"),
         component="caching-comparison",
         preset="book-32.3",
+    ),
+    Lesson(
+        slug="model-routing",
+        sections=('32.5',),
+        title=_("Model routing: the right model for each request"),
+        component="routing-flow",
+        preset=None,
     ),
 )
 
