@@ -32,7 +32,7 @@ Opt-in, for the reliability lab (nothing below changes a model that does not ask
   per error class: 400, 401, 429 with a retry-after, 500, 503, a hang, a reply
   cut off halfway, plus latency spikes.  A request that got a 429 is refused
   again until its retry-after has passed, as a provider refuses a client that
-  does not wait.
+  does not wait; a request that got a 400 or 401 gets it again every time.
 * ``keyed_draws`` draws each attempt's randomness from (seed, model, request id,
   n-th call of that request on this model) instead of from the call order, so
   the same traffic replayed through different retry or fallback strategies meets
@@ -308,6 +308,7 @@ class MockChatModel(BaseChatModel):
     _calls: list[CallRecord] = PrivateAttr(default_factory=list)
     _calls_per_request: dict[Any, int] = PrivateAttr(default_factory=dict)
     _refused_until: dict[Any, float] = PrivateAttr(default_factory=dict)  # request id -> end of its 429 wait
+    _refused_for_good: dict[Any, str] = PrivateAttr(default_factory=dict)  # request id -> its 400 or 401
 
     @field_validator("model")
     @classmethod
@@ -470,7 +471,10 @@ class MockChatModel(BaseChatModel):
         now = asyncio.get_running_loop().time()
         sent = 0
         refused_until = self._refused_until.get(request_id)
-        if self._in_outage():
+        permanent = self._refused_for_good.get(request_id)
+        if permanent is not None:  # the same request, the same 400 or 401
+            outcome, ends_at, error = permanent, REJECT_AFTER_S, _PERMANENT_ERRORS[permanent]()
+        elif self._in_outage():
             outcome, ends_at, error = "outage", ttft, ServerError(_OUTAGE_ERROR_STATUS)
         elif refused_until is not None and now + REJECT_AFTER_S < refused_until:
             # Retried before the retry-after it was given: refused again, told how long is left.
@@ -478,10 +482,10 @@ class MockChatModel(BaseChatModel):
             outcome, ends_at, error = "rate_limited", REJECT_AFTER_S, RateLimitError(max(MIN_RETRY_AFTER_S, left))
         else:
             kind = faults.kind(roll)
-            if kind == "bad_request":
-                outcome, ends_at, error = kind, REJECT_AFTER_S, BadRequestError()
-            elif kind == "unauthorized":
-                outcome, ends_at, error = kind, REJECT_AFTER_S, AuthenticationError()
+            if kind in _PERMANENT_ERRORS:
+                outcome, ends_at, error = kind, REJECT_AFTER_S, _PERMANENT_ERRORS[kind]()
+                if request_id is not None:
+                    self._refused_for_good[request_id] = kind
             elif kind == "rate_limited":
                 outcome, ends_at, error = kind, REJECT_AFTER_S, RateLimitError(faults.retry_after_s)
                 if request_id is not None:
@@ -611,6 +615,7 @@ class MockChatModel(BaseChatModel):
 
 # Sending these again cannot help, so the client (like the OpenAI SDK) does not retry them.
 _NOT_RETRIED_BY_CLIENT = (ContextLengthError, BadRequestError, AuthenticationError)
+_PERMANENT_ERRORS = {"bad_request": BadRequestError, "unauthorized": AuthenticationError}
 
 
 def _override(chosen: float | None, default: float) -> float:

@@ -68,6 +68,16 @@ def test_permanent_errors_come_back_at_once_and_the_client_never_retries_them(ki
     assert (call.status_code, call.end_s - call.start_s, call.cost_usd) == (status, REJECT_AFTER_S, 0.0)
 
 
+@pytest.mark.parametrize("kind", ["bad_request", "unauthorized"])
+def test_a_request_refused_for_good_is_refused_again_whatever_the_roll(kind):
+    model = MockChatModel(faults=FaultMix(**{kind: 1.0}), keyed_draws=True)
+    ask(model, "r1")
+    model.faults = FaultMix()  # no more injected faults: only the memory of this request's refusal
+    again, other = ask(model, "r1", "r2")
+    assert type(again) is type(ask(MockChatModel(faults=FaultMix(**{kind: 1.0})), None)[0])
+    assert other.content
+
+
 @pytest.mark.parametrize(("kind", "status"), [("server_error", 500), ("unavailable", 503)])
 def test_server_errors_arrive_after_the_time_to_first_token(kind, status):
     model = MockChatModel(faults=FaultMix(**{kind: 1.0}))
