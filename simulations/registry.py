@@ -8,13 +8,14 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import batching, caching_comparison, routing_flow
+from .components import batching, caching_comparison, reliability_tree, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
         batching.COMPONENT,
         caching_comparison.COMPONENT,
         routing_flow.COMPONENT,
+        reliability_tree.COMPONENT,
     )
 }
 
