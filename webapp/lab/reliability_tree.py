@@ -81,7 +81,7 @@ def _outage_note(result: Result) -> list[dict[str, Any]]:
     outage = result.metrics["outage"]
     if not outage:
         return []
-    return [{"x": outage[0], "xref": "x", "y": 1, "yref": "paper", "yanchor": "top", "xanchor": "left",
+    return [{"x": outage[0], "xref": "x", "y": 0.98, "yref": "paper", "yanchor": "top", "xanchor": "left",
              "showarrow": False, "text": _("outage"), "font": {"color": "#b42318"}}]
 
 
@@ -103,6 +103,8 @@ def _answered_chart(result: Result) -> Chart:
     traces = []
     for _segment, name, colour, pattern, value in segments:
         shares = [max(0.0, value(m)) for m in per.values()]
+        if not any(shares):
+            continue  # a legend entry for nothing only adds noise
         traces.append({"type": "bar", "name": name, "orientation": "h", "y": labels,
                        "x": [s * PERCENT for s in shares], "text": [pct(s, 0) if s else "" for s in shares],
                        "textposition": "inside", "textangle": 0,
@@ -231,23 +233,30 @@ def _breaker_chart(result: Result) -> Chart:
 
 def stream_case_label(case: str) -> str:
     return {
-        "before_first_token": _("primary fails before its first token"),
-        "mid_stream": _("primary cut off mid-answer"),
-        "restart": _("cut off, restarted on the fallback"),
+        "before_first_token": _("fails before token 1"),
+        "mid_stream": _("cut mid-answer"),
+        "restart": _("cut, then restarted"),
     }.get(case, case)
+
+
+def _stream_segments(case: dict) -> tuple[int, int, int]:
+    """(tokens of a whole answer, tokens of a broken answer, tokens shown and then discarded)."""
+    whole = case["kept_tokens"] if case["complete"] else 0
+    broken = 0 if case["complete"] else case["kept_tokens"]
+    discarded = case["primary_tokens"] + case["fallback_tokens"] - case["kept_tokens"]
+    return whole, broken, discarded
 
 
 def _stream_chart(result: Result) -> Chart:
     cases = result.series["stream_cut"]
     labels = [stream_case_label(c["case"]) for c in cases]
-    kept = [c["kept_tokens"] for c in cases]
-    lost = [c["primary_tokens"] + c["fallback_tokens"] - c["kept_tokens"] for c in cases]
-    traces = [
-        {"type": "bar", "orientation": "h", "name": _("tokens the reader keeps"), "y": labels, "x": kept,
-         "marker": {"color": "#0b5cad", "pattern": {"shape": ""}}},
-        {"type": "bar", "orientation": "h", "name": _("tokens sent, then broken or thrown away"), "y": labels,
-         "x": lost, "marker": {"color": "#b42318", "pattern": {"shape": "x"}}},
-    ]
+    parts = [_stream_segments(c) for c in cases]
+    styles = ((_("whole answer"), "#0b5cad", ""),
+              (_("half an answer, then an error"), "#b42318", "x"),
+              (_("shown, then thrown away"), "#8c959f", "/"))
+    traces = [{"type": "bar", "orientation": "h", "name": name, "y": labels, "x": [p[i] for p in parts],
+               "marker": {"color": colour, "pattern": {"shape": pattern}}}
+              for i, (name, colour, pattern) in enumerate(styles) if any(p[i] for p in parts)]
     fig = figure(traces, barmode="stack", legend=LEGEND, xaxis={"title": {"text": _("tokens")}},
                  yaxis={"autorange": "reversed", "automargin": True})
     rows = [[stream_case_label(c["case"]), c["primary_tokens"], c["fallback_tokens"], c["kept_tokens"],
