@@ -150,10 +150,12 @@ _SCATTERED = {**_QUIET, "timeout_rate": 0.05, "rate_limit_rate": 0.05, "server_e
               "unavailable_rate": 0.05, "outage_length_s": 0.0}
 PRESETS: dict[str, dict[str, Value]] = {
     # 30.5.1 as it means to run: ChatOpenAI (its client retries twice, waits up to 600 s)
-    # under with_retry(stop_after_attempt=3, max wait 10 s), retrying every exception.
+    # under with_retry(stop_after_attempt=3, max wait 10 s), retrying every exception; the
+    # "service temporarily unavailable" of 30.5 as an eight-second outage.
     "book-30.5": {"requests": 40, "rate_per_s": 2.0, "primary": "gpt-4o-mini", "timeout_rate": 0.02,
-                  "rate_limit_rate": 0.08, "server_error_rate": 0.0, "unavailable_rate": 0.05, "bad_request_rate": 0.05,
-                  "unauthorized_rate": 0.0, "outage_length_s": 0.0, "retry_on": "all", "attempts": 3,
+                  "rate_limit_rate": 0.08, "server_error_rate": 0.0, "unavailable_rate": 0.05, "bad_request_rate": 0.1,
+                  "unauthorized_rate": 0.0, "outage_start_s": 8.0, "outage_length_s": 8.0, "outage_scope": "model",
+                  "retry_on": "all", "attempts": 3,
                   "backoff_base_s": 1.0, "backoff_cap_s": 10.0, "jitter_s": 1.0, "sdk_max_retries": 2,
                   "gateway_attempts": 1, "retry_budget": 0.0, "primary_timeout_s": 600.0, "focus": "retry"},
     # 30.6.2 and 30.6.3: gpt-4o (5 s) -> gpt-4o-mini (10 s) -> gpt-3.5-turbo, then a cache and a
