@@ -156,3 +156,14 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
 def now() -> float:
     """Seconds on the running loop's clock (virtual inside a simulation)."""
     return asyncio.get_running_loop().time()
+
+
+def check_wall_limit() -> None:
+    """Raise :class:`SimulationTimeout` once the enclosing :func:`wall_limit` budget is spent.
+
+    For long computations outside :func:`run_virtual` (numpy loops over many seeds),
+    which call it between batches.
+    """
+    budget = _budget.get()
+    if budget and time.perf_counter() > budget[0]:
+        raise SimulationTimeout(f"simulation stopped after {budget[1]:g} s of real time")

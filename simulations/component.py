@@ -18,7 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .clock import DEFAULT_WALL_LIMIT_S, wall_limit
+from . import clock
+from .clock import wall_limit
 from .params import ParamSpec, Value
 
 
@@ -96,17 +97,17 @@ class Component:
     code: Sequence[CodeRef] = ()
 
     def execute(self, raw: Mapping[str, Any], *, preset: str | None = None, seed: int = 0,
-                wall_limit_s: float = DEFAULT_WALL_LIMIT_S) -> Result:
+                wall_limit_s: float | None = None) -> Result:
         """Parse ``raw`` against the spec and run within ``wall_limit_s`` real seconds.
 
         Raises ParamError on bad input, clock.SimulationTimeout past the limit.
         """
         return self.run_parsed(self.spec.parse(raw, preset), seed, wall_limit_s)
 
-    def run_parsed(self, params: Mapping[str, Value], seed: int,
-                   wall_limit_s: float = DEFAULT_WALL_LIMIT_S) -> Result:
-        """Run on values already parsed by ``spec.parse``, within ``wall_limit_s`` real seconds."""
-        with wall_limit(wall_limit_s):
+    def run_parsed(self, params: Mapping[str, Value], seed: int, wall_limit_s: float | None = None) -> Result:
+        """Run on values already parsed by ``spec.parse``, within ``wall_limit_s`` real seconds
+        (by default :data:`clock.DEFAULT_WALL_LIMIT_S`)."""
+        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
             return self.run(params, seed)
 
 

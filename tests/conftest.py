@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.harness import CHROMIUM
+from tests.settings import TEST_WALL_LIMIT_S
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -24,6 +25,15 @@ def redis_client():
     from webapp.redis_conn import redis_client as client
 
     return client()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def patient_wall_limit():
+    """Tests never assert on wall time: on a loaded machine a run may take seconds, and must not
+    be stopped for it. The tests of the limit itself set their own."""
+    from simulations import clock
+
+    clock.DEFAULT_WALL_LIMIT_S = TEST_WALL_LIMIT_S
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -44,15 +44,18 @@ def test_a_run_past_its_wall_limit_is_stopped():
 
 
 def test_runs_inside_wall_limit_share_one_budget():
-    async def slow():
-        for _ in range(40):
-            time.sleep(0.001)
-            await asyncio.sleep(1)
+    def steps(count: int):
+        async def main():
+            for _ in range(count):
+                time.sleep(0.01)
+                await asyncio.sleep(1)
+        return main
 
-    with wall_limit(0.06):
-        run_virtual(slow)  # about 0.04 s of the 0.06 s budget
+    # Generous margins both ways: a loaded machine only makes sleeps longer.
+    with wall_limit(1.0):
+        run_virtual(steps(10))  # about 0.1 s of the 1 s budget
         with pytest.raises(SimulationTimeout):
-            run_virtual(slow)  # the rest of the budget is not enough
+            run_virtual(steps(150))  # 1.5 s: more than the whole budget, let alone what is left
 
 
 def test_thread_results_arrive_without_moving_the_clock():

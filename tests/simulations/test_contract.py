@@ -22,7 +22,7 @@ RUNS = [(name, preset) for name in COMPONENTS for preset in (None, *registry.get
 
 @functools.cache
 def _run(name: str, preset: str | None, seed: int = 0) -> Result:
-    return registry.get(name).execute({}, preset=preset, seed=seed, wall_limit_s=60)
+    return registry.get(name).execute({}, preset=preset, seed=seed)
 
 
 def _id(run) -> str:
@@ -43,7 +43,7 @@ def test_runs_and_says_what_it_ran(run):
 @pytest.mark.parametrize("run", RUNS, ids=_id)
 def test_same_seed_same_result(run):
     name, preset = run
-    again = registry.get(name).execute({}, preset=preset, seed=0, wall_limit_s=60)
+    again = registry.get(name).execute({}, preset=preset, seed=0)
     assert json.dumps(again.to_dict(), sort_keys=True) == json.dumps(_run(name, preset).to_dict(), sort_keys=True)
 
 

@@ -49,7 +49,7 @@ def test_every_word_a_learner_reads_is_translated(name, catalogue):
 def test_every_note_is_translated(name, catalogue):
     component = registry.get(name)
     presets = (None, *component.spec.presets)
-    templates = {n.template for p in presets for n in component.execute({}, preset=p, wall_limit_s=60).notes}
+    templates = {n.template for p in presets for n in component.execute({}, preset=p).notes}
     missing = [t for t in templates if t not in catalogue]
     assert not missing, f"untranslated notes: {missing}"
 
@@ -71,7 +71,7 @@ def test_the_lab_has_a_page_of_its_own(client, name, language):
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("name", COMPONENTS)
 def test_charts_are_json_with_a_table_that_fits(name, language):
-    result = registry.get(name).execute({}, wall_limit_s=60)
+    result = registry.get(name).execute({})
     with translation.override(language):
         charts = presentation_for(name).charts(result)
         presentation_for(name).metrics(result)

@@ -293,6 +293,18 @@ LESSONS: tuple[Lesson, ...] = (
         sections=('30.12',),
         title=_("Chapter 30 in review"),
     ),
+    Lesson(
+        slug="canary-ab-testing",
+        sections=('32.6',),
+        title=_("Canary releases and A/B tests: ship gradually, decide with statistics"),
+        component="ab-dashboard",
+        preset=None,
+    ),
+    Lesson(
+        slug="chapter-32-summary",
+        sections=('32.7',),
+        title=_("Chapter 32 in review: architecture for large-scale systems"),
+    ),
 )
 
 _SECTIONS: dict[str, Section] = {s.number: s for c in CHAPTERS for s in c.sections}
