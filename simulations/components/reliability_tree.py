@@ -3,7 +3,8 @@
 One seeded stream of requests meets a primary model that fails in the ways the
 learner sets (timeouts, 429 with retry-after, 500, 503, 400, 401, latency spikes,
 an outage window), and is replayed through five strategies on fresh models:
-``no_retry``, ``retry`` (langchain-core's ``with_retry``, layers optional),
+``no_retry``, ``retry`` (langchain-core's ``with_retry``, layers optional), ``retry_after``
+(the same, waiting what a 429 asks),
 ``fallback`` (``with_fallbacks`` down to a cache and a default answer),
 ``breaker`` (a circuit breaker in front of the primary, then the fallbacks) and
 ``full`` (a retry that honours retry-after, the breaker, the fallbacks).  A
@@ -48,6 +49,7 @@ LONG_TIMEOUT_S = 60.0  # a client timeout this long lets a hung call hold its us
 STRATEGY_LABELS = {
     "no_retry": gettext_noop("no retry"),
     "retry": gettext_noop("with_retry"),
+    "retry_after": gettext_noop("with_retry + retry-after"),
     "fallback": gettext_noop("fallbacks"),
     "breaker": gettext_noop("breaker + fallbacks"),
     "full": gettext_noop("full"),
@@ -173,7 +175,7 @@ PRESETS: dict[str, dict[str, Value]] = {
     # One per leaf of the decision tree.
     "tree-fail-fast": {**_PERMANENT, "retry_on": "transient", "focus": "no_retry", "tree": "n"},
     "tree-retry": {**_SCATTERED, "retry_on": "transient", "attempts": 3, "sdk_max_retries": 0,
-                   "gateway_attempts": 1, "focus": "retry", "tree": "yn"},
+                   "gateway_attempts": 1, "focus": "retry_after", "tree": "yn"},
     "tree-fallback-model": {**_OUTAGE, "fallbacks": "claude-3-haiku", "cache_fallback": False,
                             "default_answer": True, "focus": "breaker", "tree": "yyyn"},
     "tree-full": {**_OUTAGE, "fallbacks": "claude-3-haiku", "cache_fallback": True, "default_answer": True,
@@ -293,8 +295,8 @@ NOTE_TEXTS = {
         "cache rung is a real cache of earlier answers."),
     "retry_after_ignored": gettext_noop(
         "with_retry waits its own back-off, not the retry-after. Retries that came back too early and were "
-        "refused again: %(early)s with with_retry, %(early_full)s with the full strategy, which waits what each "
-        "429 asks."),
+        "refused again: %(early)s with with_retry, %(early_after)s when the same retry waits what each 429 "
+        "asks."),
     "permanent_retried": gettext_noop(
         "Calls that repeated a request already refused with 400 or 401: %(wasted)s. They could only fail "
         "again; retry transient errors only."),
@@ -353,7 +355,7 @@ def _notes(params: Mapping[str, Value], setup: Setup, runs: Mapping[str, Strateg
         ]
     if retry["early_retries"]:
         notes.append(note(NOTE_TEXTS, "retry_after_ignored", early=retry["early_retries"],
-                          early_full=metrics["full"]["early_retries"]))
+                          early_after=metrics["retry_after"]["early_retries"]))
     failed_permanent = sum(s.error in ("bad_request", "unauthorized") for s in runs["retry"].served)
     if retry["permanent_retries"]:
         notes.append(note(NOTE_TEXTS, "permanent_retried", wasted=retry["permanent_retries"]))

@@ -10,6 +10,8 @@ do about it:
 * ``retry``: langchain-core's ``with_retry`` (the chain layer), optionally inside
   a gateway that retries too, over a client that may retry as well (the SDK
   layer, ``max_retries``): the layers multiply;
+* ``retry_after``: the same ``with_retry`` layer, waiting what a 429's
+  ``retry-after`` asks instead of its own back-off (no gateway);
 * ``fallback``: ``with_fallbacks``: the primary, the backup models, the cache,
   the default answer, each model with its own timeout;
 * ``breaker``: the same chain with a circuit breaker in front of the primary;
@@ -35,7 +37,7 @@ from .errors import RETRY_ON, TRANSIENT_ERRORS, error_class
 from .fallback import CACHE, DEFAULT, AnswerCache, fallback_chain, served_by
 from .retry import RetryBudget, SeededRetry, attempt_key, retrying
 
-STRATEGIES = ("no_retry", "retry", "fallback", "breaker", "full")
+STRATEGIES = ("no_retry", "retry", "retry_after", "fallback", "breaker", "full")
 WITH_FALLBACKS = ("fallback", "breaker", "full")
 WITH_BREAKER = ("breaker", "full")
 LAYERS = ("chain", "gateway")  # retry layers of ours; the SDK layer is the model client's max_retries
@@ -142,6 +144,9 @@ def build(strategy: str, setup: Setup, models: dict[str, MockChatModel], cache: 
             return chain, [chain]
         gateway = _retry(chain, setup, "gateway", setup.gateway_attempts, RETRY_ON[setup.retry_on])
         return gateway, [chain, gateway]
+    if strategy == "retry_after":
+        chain = _retry(primary, setup, "chain", setup.attempts, RETRY_ON[setup.retry_on], honour_retry_after=True)
+        return chain, [chain]
     keep = cache if setup.cache or strategy == "full" else None
     if strategy == "fallback":
         return fallback_chain(primary, backups, cache=keep, default=setup.default), []

@@ -86,7 +86,7 @@ TREE = Question(
         no=Leaf("retry", gettext_noop("Retry with exponential back-off and jitter"),
                 gettext_noop("Retry transient errors a few times, waiting longer each time with some "
                              "randomness, and wait what a 429's retry-after asks. Retry in one layer only."),
-                "retry", "tree-retry"),
+                "retry_after", "tree-retry"),
     ),
     no=Leaf("fail_fast", gettext_noop("Do not retry: fix the request"),
             gettext_noop("A 400 or 401 fails again however often it is sent. Retry only transient errors, "

@@ -24,7 +24,8 @@ def run(preset: str | None = None, seed: int = 0, **values):
 def test_the_json_has_every_strategy_with_the_documented_fields():
     result = json.loads(json.dumps(run().to_dict(), allow_nan=False))
     strategies = result["metrics"]["strategies"]
-    assert set(strategies) == {"no_retry", "retry", "fallback", "breaker", "full"}
+    assert set(strategies) >= {"no_retry", "retry", "fallback", "breaker", "full"}
+    assert set(strategies) == set(STRATEGIES)
     for name, metrics in strategies.items():
         for key in REQUIRED:
             assert isinstance(metrics[key], (int, float)), (name, key)
@@ -110,7 +111,8 @@ def test_an_outage_on_the_whole_provider_takes_same_provider_fallbacks_with_it()
 def test_honouring_retry_after_avoids_early_retries():
     per = run(retry_after_s=2.5, rate_limit_rate=0.15, outage_length_s=0.0, requests=40).metrics["strategies"]
     assert per["retry"]["early_retries"] > 0
-    assert per["full"]["early_retries"] == 0
+    assert per["retry_after"]["early_retries"] == 0 and per["full"]["early_retries"] == 0
+    assert per["retry_after"]["provider_calls_per_request"] < per["retry"]["provider_calls_per_request"]
 
 
 # -- the decision tree ----------------------------------------------------------------------
@@ -148,3 +150,75 @@ def test_a_leaf_preset_runs_and_reports_where_the_tree_is():
     assert result.metrics["tree"]["leaf"] == "cache" and result.metrics["tree"]["strategy"] == "breaker"
     breaker = result.metrics["strategies"]["breaker"]
     assert breaker["cache_rate"] > 0 and breaker["fallback_rate"] == 0  # no backup model on this leaf
+
+
+# -- each strategy, on failures simple enough to predict ------------------------------------------
+
+
+def _setup(**overrides):
+    from simulations.mock_llm import FaultMix
+    from simulations.reliability.strategies import Setup
+
+    values = dict(primary="gpt-4o", backups=("claude-3-haiku",), faults=FaultMix(), outage=None, outage_scope="model",
+                  primary_timeout_s=4.0, backup_timeout_s=8.0, sdk_retries=0, attempts=3, retry_on="transient",
+                  base_s=1.0, cap_s=10.0, jitter_s=0.0, gateway_attempts=1, budget_share=0.0, cache=True, default=True,
+                  breaker_failures=3, breaker_cooldown_s=5.0, seed=0)
+    return Setup(**{**values, **overrides})
+
+
+def _requests(n=8, gap_s=1.0):
+    from simulations.workload import Request
+
+    return [Request(i, i * gap_s, "What is LangChain?", "what-is-langchain", "langchain", 0.2, "free", False)
+            for i in range(n)]
+
+
+def _calls_by_request(run, model):
+    counts = {}
+    for name, call in run.calls:
+        if name == model:
+            counts.setdefault(call.request_id, []).append(call)
+    return counts
+
+
+def test_each_strategy_does_what_it_says_when_the_primary_is_down():
+    from simulations.mock_llm import FaultMix
+
+    setup = _setup(faults=FaultMix(unavailable=1.0))
+    requests = _requests(10)  # one a second: the breaker opens near 2.4 s and probes at 8 s
+    runs = {name: replay(name, setup, requests) for name in STRATEGIES}
+    primary = {name: _calls_by_request(r, "gpt-4o") for name, r in runs.items()}
+    assert all(len(c) == 1 for c in primary["no_retry"].values())  # one call, no retry
+    assert all(len(c) == 3 for c in primary["retry"].values())  # stop_after_attempt=3
+    assert {s.served_by for s in runs["no_retry"].served} == {"error"}
+    assert {s.served_by for s in runs["fallback"].served} == {"claude-3-haiku"}
+    assert all(len(c) == 1 for c in primary["fallback"].values())  # the primary is asked every time
+    assert len(primary["breaker"]) == 3 + 1  # three failures open it; one probe after the cool-down
+    assert runs["breaker"].breaker.rejected == len(requests) - 4
+    assert {s.served_by for s in runs["full"].served} == {"claude-3-haiku"}
+
+
+def test_the_retry_after_strategy_waits_what_the_429_asks():
+    from simulations.mock_llm import FaultMix
+
+    setup = _setup(faults=FaultMix(rate_limited=1.0, retry_after_s=2.5))
+    requests = _requests(3, gap_s=20.0)
+    waited = {}
+    for name in ("retry", "retry_after"):
+        calls = _calls_by_request(replay(name, setup, requests), "gpt-4o")
+        waited[name] = [round(b.start_s - a.end_s, 9) for c in calls.values() for a, b in zip(c, c[1:])]
+    assert waited["retry"] == [1.0, 2.0] * 3  # its own back-off (jitter 0), too early the first time
+    assert waited["retry_after"] == [2.5, 2.5] * 3
+
+
+def test_full_ends_in_the_cache_then_the_default_answer_when_every_model_fails():
+    from simulations.mock_llm import FaultMix
+
+    setup = _setup(faults=FaultMix(), outage=(2.5, 100.0), outage_scope="provider", backups=("gpt-4o-mini",))
+    requests = _requests(6)
+    requests[3] = requests[3].__class__(3, 3.0, "How do I install LangChain?", "install-langchain", "langchain",
+                                        0.2, "free", False)
+    served = [s.served_by for s in replay("full", setup, requests).served]
+    assert served[:3] == ["gpt-4o"] * 3  # before the outage
+    assert served[3] == "default"  # a new question: nothing cached
+    assert set(served[4:]) == {"cache"}  # asked before the outage: the last good answer

@@ -22,7 +22,7 @@ def strategy_label(name: str) -> str:
 
 
 # Series told apart by pattern (bars), dash and marker (lines) as well as colour.
-STRATEGY_PATTERN = {"no_retry": "", "retry": "/", "fallback": "\\", "breaker": "x", "full": "."}
+STRATEGY_PATTERN = {"no_retry": "", "retry": "/", "retry_after": "-", "fallback": "\\", "breaker": "x", "full": "."}
 SERVER_COLOURS = ("#0b5cad", "#2e7d32", "#6a1b9a", "#8c6d1f")  # primary, then each backup model
 SERVER_PATTERNS = ("", "/", "\\", "-")
 CACHE_STYLE, DEFAULT_STYLE, ERROR_STYLE = ("#5b8db8", "."), ("#8c959f", "+"), ("#b42318", "x")
