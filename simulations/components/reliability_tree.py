@@ -274,8 +274,8 @@ NOTE_TEXTS = {
         "retries every exception, 400 and 401 included."),
     "book_30_5_attempts": gettext_noop(
         "stop_after_attempt=3 makes %(attempts)s attempts, that is %(retries)s retries, not the 3 retries the "
-        "chapter's comment says; the waits before them are %(wait1)s and %(wait2)s (with_retry adds up to 1 s "
-        "of jitter), not %(chapter_waits)s s."),
+        "chapter's comment says; the waits before them are %(wait1)s s and %(wait2)s s (with_retry adds up to "
+        "1 s of jitter), not %(chapter_waits)s s."),
     "book_30_5_layers": gettext_noop(
         "ChatOpenAI's own client retries %(sdk)s times before with_retry sees an error, so one request may cost "
         "up to %(calls)s calls; in this run one request made %(most)s calls to the provider."),
@@ -338,7 +338,7 @@ def _notes(params: Mapping[str, Value], setup: Setup, runs: Mapping[str, Strateg
         notes += [
             note(NOTE_TEXTS, "book_30_5_call", error=book.with_retry_rejects_chapter_kwargs()),
             note(NOTE_TEXTS, "book_30_5_attempts", attempts=attempts, retries=attempts - 1,
-                 wait1=f"{low1:g}–{high1:g} s", wait2=f"{low2:g}–{high2:g} s",
+                 wait1=f"{low1:g}–{high1:g}", wait2=f"{low2:g}–{high2:g}",
                  chapter_waits=", ".join(f"{w:g}" for w in book.CHAPTER_WAITS_30_5_1)),
             note(NOTE_TEXTS, "book_30_5_layers", sdk=book.OPENAI_SDK_MAX_RETRIES, calls=setup.max_calls_per_request,
                  most=retry["most_calls_for_one_request"]),
