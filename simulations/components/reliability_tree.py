@@ -276,6 +276,13 @@ NOTE_TEXTS = {
         "stop_after_attempt=3 makes %(attempts)s attempts, that is %(retries)s retries, not the 3 retries the "
         "chapter's comment says; the waits before them are %(wait1)s s and %(wait2)s s (with_retry adds up to "
         "1 s of jitter), not %(chapter_waits)s s."),
+    "book_30_5_import": gettext_noop(
+        "The chapter's from langchain_core.runnables import RunnableRetry fails: “%(error)s”. The class lives in "
+        "langchain_core.runnables.retry, and with_retry() builds it for you."),
+    "book_30_5_tenacity": gettext_noop(
+        "The chapter's tenacity example (30.5.2) says it waits %(chapter)s s; its wait_exponential(multiplier=1, "
+        "min=2, max=30) waits %(waits)s s over its %(attempts)s attempts, with no jitter, and it retries "
+        "RateLimitError only: timeouts and 5xx are not retried at all."),
     "book_30_5_layers": gettext_noop(
         "ChatOpenAI's own client retries %(sdk)s times before with_retry sees an error, so one request may cost "
         "up to %(calls)s calls; in this run one request made %(most)s calls to the provider."),
@@ -286,13 +293,18 @@ NOTE_TEXTS = {
         "The chapter's chain waits %(chain)s s for its three models and ChatOpenAI's client tries each "
         "%(attempts)s times: when all three hang, the user gets an error after %(worst).0f s (%(timeouts).0f s of "
         "timeouts plus the client's back-off). Here the fallback timeout is one value for both backups."),
+    "book_30_6_no_timeout": gettext_noop(
+        "The chapter's first chain (30.6.1) sets no timeout: a hung gpt-4o holds its request for up to "
+        "%(timeout)s s, tried %(attempts)s times by the client, before gpt-4o-mini is asked."),
     "book_30_6_provider": gettext_noop(
         "Every model of the chapter's chain is an OpenAI model: set the outage to hit every model of its "
         "provider and the whole chain fails at once."),
     "book_30_6_cache": gettext_noop(
         "The chapter's cache fallback (30.6.3) never answers: check_cache is not defined, so the fallback "
         "raises “%(hidden)s”, which with_fallbacks hides behind the primary's own error (“%(seen)s”). Here the "
-        "cache rung is a real cache of earlier answers."),
+        "cache rung is a real cache of earlier answers. Even with check_cache defined, the fallback would read "
+        "input_dict[\"question\"] from the model's input, a string, and return a string where the model "
+        "returns an AIMessage."),
     "retry_after_ignored": gettext_noop(
         "with_retry waits its own back-off, not the retry-after. Retries that came back too early and were "
         "refused again: %(early)s with with_retry, %(early_after)s when the same retry waits what each 429 "
@@ -337,6 +349,10 @@ def _notes(params: Mapping[str, Value], setup: Setup, runs: Mapping[str, Strateg
         attempts = book.attempts_made()
         notes += [
             note(NOTE_TEXTS, "book_30_5_call", error=book.with_retry_rejects_chapter_kwargs()),
+            note(NOTE_TEXTS, "book_30_5_import", error=book.runnable_retry_import().split(" (/")[0]),
+            note(NOTE_TEXTS, "book_30_5_tenacity", attempts=book.CHAPTER_TENACITY_ATTEMPTS,
+                 chapter=" → ".join(f"{w:g}" for w in book.CHAPTER_WAITS_30_5_2),
+                 waits=", ".join(f"{w:g}" for w in book.tenacity_waits_30_5_2())),
             note(NOTE_TEXTS, "book_30_5_attempts", attempts=attempts, retries=attempts - 1,
                  wait1=f"{low1:g}–{high1:g}", wait2=f"{low2:g}–{high2:g}",
                  chapter_waits=", ".join(f"{w:g}" for w in book.CHAPTER_WAITS_30_5_1)),
@@ -347,6 +363,8 @@ def _notes(params: Mapping[str, Value], setup: Setup, runs: Mapping[str, Strateg
             notes.append(note(NOTE_TEXTS, "book_30_5_batch", version=LANGCHAIN_CORE_VERSION))
     if SPEC.matches(params, "book-30.6"):
         notes += [
+            note(NOTE_TEXTS, "book_30_6_no_timeout", timeout=f"{book.OPENAI_SDK_TIMEOUT_S:g}",
+                 attempts=book.OPENAI_SDK_MAX_RETRIES + 1),
             note(NOTE_TEXTS, "book_30_6_chain", worst=book.chapter_chain_worst_case_s(),
                  timeouts=book.chapter_chain_timeouts_s(), attempts=book.OPENAI_SDK_MAX_RETRIES + 1,
                  chain=", ".join(f"{timeout:g}" for _, timeout in book.CHAPTER_CHAIN_30_6_2)),

@@ -65,7 +65,10 @@ def test_the_defaults_tell_the_strategies_apart():
 def test_book_30_5_notes_compare_the_chapter_with_what_runs():
     result = run("book-30.5")
     codes = [n.code for n in result.notes]
-    assert {"book_30_5_call", "book_30_5_attempts", "book_30_5_layers", "book_30_5_batch"} <= set(codes)
+    assert {"book_30_5_call", "book_30_5_import", "book_30_5_tenacity", "book_30_5_attempts", "book_30_5_layers",
+            "book_30_5_batch"} <= set(codes)
+    tenacity = next(n for n in result.notes if n.code == "book_30_5_tenacity")
+    assert tenacity.data["waits"] == "2, 2, 4, 8" and tenacity.data["chapter"] == "1 → 2 → 4 → 8"
     call = next(n for n in result.notes if n.code == "book_30_5_call")
     assert "wait_exponential_multiplier" in call.data["error"]
     assert result.metrics["max_calls_per_request"] == 9  # 3 with_retry attempts x 3 client attempts
@@ -74,7 +77,7 @@ def test_book_30_5_notes_compare_the_chapter_with_what_runs():
 def test_book_30_6_notes_time_the_chapters_chain_and_find_its_cache_fallback_broken():
     result = run("book-30.6")
     notes = {n.code: n for n in result.notes}
-    assert {"book_30_6_chain", "book_30_6_provider", "book_30_6_cache"} <= set(notes)
+    assert {"book_30_6_no_timeout", "book_30_6_chain", "book_30_6_provider", "book_30_6_cache"} <= set(notes)
     assert notes["book_30_6_chain"].data["worst"] > notes["book_30_6_chain"].data["timeouts"] == 90
     assert "check_cache" in notes["book_30_6_cache"].data["hidden"]
 
