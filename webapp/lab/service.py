@@ -55,6 +55,11 @@ def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> 
             return Outcome(Result.from_dict(json.loads(cached)), from_cache=True)
         if redis.set(key + ":lock", "1", nx=True, ex=int(lock_s) + 1):
             try:
+                # Another process may have stored the result between our read and our lock.
+                cached = redis.get(key)
+                if cached is not None:
+                    metrics.count("llmopslab_result_cache_hits_total", component=component.name)
+                    return Outcome(Result.from_dict(json.loads(cached)), from_cache=True)
                 result = _run_and_time(component, params, seed)
                 redis.set(key, json.dumps(result.to_dict()), ex=settings.RESULT_CACHE_TTL_S or None)
             finally:
