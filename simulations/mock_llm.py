@@ -248,7 +248,8 @@ class CallRecord:
     intent: str
     start_s: float
     end_s: float
-    outcome: str  # ok, rate_limited, server_error, outage, timeout, too_long, cancelled
+    outcome: str  # ok, rate_limited, server_error, outage, timeout, too_long, cancelled;
+    #               with a FaultMix also bad_request, unauthorized, unavailable, cut
     status_code: int
     input_tokens: int
     output_tokens: int

@@ -133,3 +133,10 @@ def test_simulate_prints_the_documented_json(db):
         assert {"availability", "p95_latency_ms", "cost_usd", "provider_calls_per_request"} <= set(
             result["metrics"]["strategies"][name])
     assert all(state in ("closed", "open", "half_open") for _, state in result["series"]["breaker_state"])
+
+
+def test_a_run_past_its_time_limit_is_refused_with_a_message(client, settings):
+    settings.SIMULATION_WALL_LIMIT_S = 0.001
+    response = client.get(TREE, {"requests": 200, "seed": 424242})
+    assert response.status_code == 400
+    assert "real time and was stopped" in response.content.decode()
