@@ -70,11 +70,11 @@ def _rate(name: str, default: float, label: str, help_text: str) -> Param:
 
 
 PARAMS = (
-    # 16 requests over about 20 s: enough for an outage, a breaker that opens and closes and a
-    # few retries, few enough to replay through five strategies on every slider move.
-    Param("requests", 16, min=5, max=200, step=1, label=gettext_noop("Requests"),
+    # 12 requests over about 20 s: enough for an outage, a breaker that opens and closes and a
+    # few retries, few enough to replay through six strategies on every slider move.
+    Param("requests", 12, min=5, max=200, step=1, label=gettext_noop("Requests"),
           unit=gettext_noop("requests"), help=gettext_noop("How many user requests arrive.")),
-    Param("rate_per_s", 0.8, min=0.1, max=20.0, step=0.1, label=gettext_noop("Arrival rate"),
+    Param("rate_per_s", 0.6, min=0.1, max=20.0, step=0.1, label=gettext_noop("Arrival rate"),
           unit=gettext_noop("req/s"), help=gettext_noop("Requests per second, steady (Poisson) traffic.")),
     Param("primary", "gpt-4o", choices=PRIMARIES, label=gettext_noop("Primary model")),
     _rate("timeout_rate", 0.03, gettext_noop("Timeouts"),
