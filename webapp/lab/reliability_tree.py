@@ -82,7 +82,8 @@ def _outage_note(result: Result) -> list[dict[str, Any]]:
     if not outage:
         return []
     return [{"x": outage[0], "xref": "x", "y": 0.98, "yref": "paper", "yanchor": "top", "xanchor": "left",
-             "showarrow": False, "text": _("outage"), "font": {"color": "#b42318"}}]
+             "showarrow": False, "text": _("outage"), "font": {"color": "#b42318"},
+             "bgcolor": "rgba(255, 255, 255, 0.8)"}]  # readable over a bar
 
 
 # -- who answered ----------------------------------------------------------------------
