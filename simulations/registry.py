@@ -8,7 +8,7 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import ab_dashboard, batching, caching_comparison, reliability_tree, routing_flow
+from .components import ab_dashboard, batching, caching_comparison, microservices, reliability_tree, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
@@ -17,6 +17,7 @@ COMPONENTS: dict[str, Component] = {
         routing_flow.COMPONENT,
         reliability_tree.COMPONENT,
         ab_dashboard.COMPONENT,
+        microservices.COMPONENT,
     )
 }
 

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from simulations import registry
 
-from . import ab_dashboard, batching, caching_comparison, reliability_tree, routing_flow
+from . import ab_dashboard, batching, caching_comparison, microservices, reliability_tree, routing_flow
 from .presentation import Presentation
 
 PRESENTATIONS: dict[str, Presentation] = {
@@ -16,6 +16,7 @@ PRESENTATIONS: dict[str, Presentation] = {
         routing_flow.PRESENTATION,
         reliability_tree.PRESENTATION,
         ab_dashboard.PRESENTATION,
+        microservices.PRESENTATION,
     )
 }
 
