@@ -24,20 +24,33 @@ One attempt, as seen from the client:
 
 Answers (see answers.py) are fixed per (intent, model), so a cached answer given to a different
 question is visible in ``response_metadata["intent"]``.  Random draws come from
-one seeded generator per model instance, three per call in call order (or, with
-``draws_per_request``, from the request and attempt, so two runs that ask the same
-request meet the same luck).  ``reply_tokens`` makes every reply the same length.
+one seeded generator per model instance, three per call in call order.
+``reply_tokens`` makes every reply the same length.
 
 A compressed prompt (30.8.3) may have lost words the answer needed: a message whose
 ``additional_kwargs[COMPRESSION_KEPT]`` says what share of its tokens a compressor
 kept lowers the chance of a correct answer (see :func:`compression_quality`).
+
+Opt-in, for the reliability lab (nothing below changes a model that does not ask for it):
+
+* ``faults`` (a :class:`FaultMix`) replaces the profile's error rates with a rate
+  per error class: 400, 401, 429 with a retry-after, 500, 503, a hang, a reply
+  cut off halfway, plus latency spikes.  A request that got a 429 is refused
+  again until its retry-after has passed, as a provider refuses a client that
+  does not wait; a request that got a 400 or 401 gets it again every time.
+* ``keyed_draws`` draws each attempt's randomness from (seed, model, request id,
+  n-th call of that request on this model) instead of from the call order, so
+  the same traffic replayed through different retry or fallback strategies meets
+  the same faults request by request.
+* ``record_metadata`` copies the named run-metadata keys into each CallRecord,
+  so a caller can tell which retry layer made an attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
-import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
@@ -73,6 +86,8 @@ COMPRESSION_KEPT = "compression_kept_share"
 # the share of the prompt's compressible tokens removed.  Light compression drops
 # filler and costs little; heavy compression drops facts.  Illustrative, not measured.
 COMPRESSION_QUALITY_LOSS = 0.6
+# How long an injected 400, 401 or 429 takes to come back: the provider refuses before any work.
+REJECT_AFTER_S = 0.05
 
 
 class MockLLMError(Exception):
@@ -108,6 +123,77 @@ class ContextLengthError(MockLLMError):
 
     def __init__(self, tokens: int, limit: int) -> None:
         super().__init__(f"400 prompt of {tokens} tokens exceeds the {limit}-token context")
+
+
+class BadRequestError(MockLLMError):
+    """400: the request itself is wrong; sending it again gives the same answer."""
+
+    status_code = 400
+
+    def __init__(self) -> None:
+        super().__init__("400 invalid request")
+
+
+class AuthenticationError(MockLLMError):
+    """401: the API key is missing, wrong or revoked."""
+
+    status_code = 401
+
+    def __init__(self) -> None:
+        super().__init__("401 invalid API key")
+
+
+class ConnectionCutError(MockLLMError):
+    """The connection dropped after part of the reply (what a proxy logs as 502)."""
+
+    status_code = 502
+
+    def __init__(self, tokens_sent: int) -> None:
+        super().__init__(f"connection dropped after {tokens_sent} tokens")
+        self.tokens_sent = tokens_sent
+
+
+FAULT_CLASSES = ("bad_request", "unauthorized", "rate_limited", "server_error", "unavailable",
+                 "timeout", "cut")
+
+
+@dataclass(frozen=True)
+class FaultMix:
+    """Error rates by class for one model; they replace its profile's rates.
+
+    Each rate is the share of attempts that fail that way, drawn with one roll per
+    attempt (the classes take consecutive slices of [0, 1) in FAULT_CLASSES order).
+    A 429 carries ``retry_after_s``.  A spike multiplies an attempt's time to first
+    token (and so its whole reply) by ``spike_factor``; with a client timeout it may
+    become a timeout.
+    """
+
+    bad_request: float = 0.0  # 400, after REJECT_AFTER_S
+    unauthorized: float = 0.0  # 401, after REJECT_AFTER_S
+    rate_limited: float = 0.0  # 429, after REJECT_AFTER_S, with retry_after_s
+    server_error: float = 0.0  # 500, after the time to first token
+    unavailable: float = 0.0  # 503, after the time to first token
+    timeout: float = 0.0  # hangs until the client's timeout
+    cut: float = 0.0  # the reply stops halfway: a stream gets half its tokens, then an error
+    retry_after_s: float = 1.0
+    spike_rate: float = 0.0
+    spike_factor: float = 1.0
+
+    def __post_init__(self) -> None:
+        rates = [getattr(self, name) for name in FAULT_CLASSES]
+        if min(rates) < 0 or sum(rates) > 1 + 1e-9:
+            raise ValueError(f"fault rates must be at least 0 and add up to at most 1, got {rates}")
+        if not 0 <= self.spike_rate <= 1 or self.spike_factor < 1 or self.retry_after_s <= 0:
+            raise ValueError("need 0 <= spike_rate <= 1, spike_factor >= 1 and retry_after_s > 0")
+
+    def kind(self, roll: float) -> str | None:
+        """The error class a roll in [0, 1) falls into, None for no error."""
+        edge = 0.0
+        for name in FAULT_CLASSES:
+            edge += getattr(self, name)
+            if roll < edge:
+                return name
+        return None
 
 
 class Provider:
@@ -174,11 +260,14 @@ class CallRecord:
     intent: str
     start_s: float
     end_s: float
-    outcome: str  # ok, rate_limited, server_error, outage, timeout, too_long, cancelled
+    outcome: str  # ok, rate_limited, server_error, outage, timeout, too_long, cancelled;
+    #               with a FaultMix also bad_request, unauthorized, unavailable, cut
     status_code: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float  # failed attempts are not billed
+    cost_usd: float  # failed attempts are not billed (a cut reply bills the tokens it sent)
+    # (key, value) of the run-metadata keys the model was asked to record (record_metadata)
+    metadata: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,6 +284,8 @@ class _Plan:
     error: MockLLMError | None
     correct: bool
     cost_usd: float
+    draws: random.Random | None = None  # the generator this attempt drew from (client back-off jitter too)
+    metadata: tuple[tuple[str, Any], ...] = ()
 
     @property
     def output_tokens(self) -> int:
@@ -204,7 +295,9 @@ class _Plan:
 _OUTAGE_ERROR_STATUS = 503
 _STATUS_OF_OUTCOME = {"ok": 200, "rate_limited": 429, "server_error": 500,
                       "outage": _OUTAGE_ERROR_STATUS, "timeout": 504, "too_long": 400,
-                      "cancelled": 499}
+                      "cancelled": 499, "bad_request": 400, "unauthorized": 401,
+                      "unavailable": 503, "cut": 502}
+_BILLED_OUTCOMES = ("ok", "cut")
 
 
 class MockChatModel(BaseChatModel):
@@ -219,16 +312,17 @@ class MockChatModel(BaseChatModel):
     max_tokens: int | None = Field(default=None, ge=1)
     max_retries: int = Field(default=0, ge=0, le=20)
     outages: tuple[tuple[float, float], ...] = ()  # [start, end) windows of loop time: 503
-    # Draw each attempt's latency, fault and quality from (seed, model, request_id,
-    # attempt) rather than from this instance's call order, so the same request meets
-    # the same luck in every run that asks it (two configurations compared request by
-    # request).  Needs a request_id in the run's metadata.
-    draws_per_request: bool = False
+    faults: FaultMix | None = Field(default=None, exclude=True)  # replaces the profile's error rates
+    keyed_draws: bool = False  # draw per (request id, n-th call of it) rather than in call order
+    record_metadata: tuple[str, ...] = ()  # run-metadata keys copied into each CallRecord
     reply_tokens: int | None = Field(default=None, ge=1)  # every reply this long (equal sizes)
 
     _spec: ModelProfile = PrivateAttr()
     _rng: random.Random = PrivateAttr()
     _calls: list[CallRecord] = PrivateAttr(default_factory=list)
+    _calls_per_request: dict[Any, int] = PrivateAttr(default_factory=dict)
+    _refused_until: dict[Any, float] = PrivateAttr(default_factory=dict)  # request id -> end of its 429 wait
+    _refused_for_good: dict[Any, str] = PrivateAttr(default_factory=dict)  # request id -> its 400 or 401
 
     @field_validator("model")
     @classmethod
@@ -246,6 +340,8 @@ class MockChatModel(BaseChatModel):
 
     def model_post_init(self, context: Any, /) -> None:
         super().model_post_init(context)
+        if self.faults is not None and (self.failure_rate is not None or self.timeout_rate is not None):
+            raise ValueError("give either faults or failure_rate / timeout_rate, not both")
         self._spec = PROFILES[self.model]
         self._rng = random.Random(self.seed)
 
@@ -284,12 +380,11 @@ class MockChatModel(BaseChatModel):
         request_id = _request_id(run_manager)
         attempt = 0
         while True:
-            plan = self._plan(messages, max_tokens, streaming=False,
-                              rng=self._rng_for(request_id, attempt))
+            plan = self._plan(messages, max_tokens, streaming=False, run_manager=run_manager)
             failure = await self._wait_out(plan, request_id, attempt)
             if failure is None:
                 return self._result(plan)
-            await self._back_off(failure, attempt)
+            await self._back_off(failure, attempt, plan.draws)
             attempt += 1
 
     async def _astream(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -298,19 +393,23 @@ class MockChatModel(BaseChatModel):
         request_id = _request_id(run_manager)
         attempt = 0
         while True:
-            plan = self._plan(messages, max_tokens, streaming=True,
-                              rng=self._rng_for(request_id, attempt))
-            if plan.error is None:
+            plan = self._plan(messages, max_tokens, streaming=True, run_manager=run_manager)
+            if plan.error is None or plan.outcome == "cut":
                 try:
                     with self._attempt(plan, request_id, attempt):
                         async for chunk in self._chunks(plan):
                             yield chunk
-                    return
+                        if plan.error is not None:  # the connection drops where the next token was due
+                            await asyncio.sleep(1.0 / self._spec.tokens_per_s)
                 except RateLimitError as rejected:
                     failure: MockLLMError = rejected
+                else:
+                    if plan.error is not None:
+                        raise plan.error  # tokens have been sent: no client retries a half-read stream
+                    return
             else:
                 failure = await self._wait_out(plan, request_id, attempt)
-            await self._back_off(failure, attempt)
+            await self._back_off(failure, attempt, plan.draws)
             attempt += 1
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
@@ -324,20 +423,19 @@ class MockChatModel(BaseChatModel):
 
     # -- one attempt ----------------------------------------------------------------
 
-    def _rng_for(self, request_id: Any, attempt: int) -> random.Random:
-        if not self.draws_per_request:
-            return self._rng
-        # An integer seed: seeding from a string hashes it with SHA-512, ten times slower.
-        return random.Random(zlib.crc32(f"{self.seed}|{self.model}|{request_id}|{attempt}".encode()))
-
     def _plan(self, messages: Sequence[BaseMessage], max_tokens: int | None,
-              streaming: bool, rng: random.Random | None = None) -> _Plan:
-        spec, rng = self._spec, rng or self._rng
+              streaming: bool, run_manager: Any = None) -> _Plan:
+        spec = self._spec
+        request_id = _request_id(run_manager)
+        rng = self._draws(request_id)
         # Every call draws the same three values, whatever its outcome, so one
         # call's fault never shifts the draws of the calls after it.
         ttft = spec.ttft_s * rng.lognormvariate(0.0, spec.latency_spread)
         fault_roll = rng.random()
         correct_roll = rng.random()
+        faults = self.faults
+        if faults is not None and faults.spike_rate and rng.random() < faults.spike_rate:
+            ttft *= faults.spike_factor  # a fourth draw, only for a model configured with spikes
 
         intent_id, lead, complexity = answers.intent(_question(messages))
         input_tokens = count_chat_tokens([m.text for m in messages], spec.encoding)
@@ -348,19 +446,85 @@ class MockChatModel(BaseChatModel):
             answer = _to_length(answer, self.reply_tokens)
         pieces = answer[:max(limit, 0)]
         reply_s = ttft + (len(pieces) - 1) / spec.tokens_per_s
-        outcome, duration, error = self._fault(fault_roll, ttft, reply_s, streaming)
+        sent = len(pieces)
+        if faults is None:
+            outcome, duration, error = self._fault(fault_roll, ttft, reply_s, streaming)
+        else:
+            outcome, duration, error, sent = self._mixed_fault(
+                fault_roll, ttft, reply_s, streaming, len(pieces), request_id)
         if room <= 0:
             error = ContextLengthError(input_tokens, spec.context_window)
             outcome, duration = "too_long", 0.0
         ok = error is None
+        billed = len(pieces) if ok else sent if outcome == "cut" else 0
         return _Plan(
-            intent=intent_id, pieces=pieces if ok else (),
+            intent=intent_id, pieces=pieces[:billed],
             finish_reason="length" if len(pieces) < len(answer) else "stop",
             input_tokens=input_tokens, ttft_s=ttft, duration_s=duration,
             outcome=outcome, error=error,
             correct=ok and correct_roll < spec.p_correct(complexity) * compression_quality(messages),
-            cost_usd=spec.cost(input_tokens, len(pieces)) if ok else 0.0,
+            cost_usd=spec.cost(input_tokens, billed) if ok or billed else 0.0,
+            draws=rng, metadata=self._metadata_of(run_manager),
         )
+
+    def _draws(self, request_id: Any) -> random.Random:
+        """The generator for this attempt: the model's own, or one keyed to the request."""
+        if not self.keyed_draws or request_id is None:
+            return self._rng
+        nth = self._calls_per_request.get(request_id, 0)
+        self._calls_per_request[request_id] = nth + 1
+        # A digest of the key, not hash(): the same on every run and machine.
+        key = f"{self.seed}|{self.model}|{request_id}|{nth}".encode()
+        return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big"))
+
+    def _metadata_of(self, run_manager: Any) -> tuple[tuple[str, Any], ...]:
+        if not self.record_metadata or run_manager is None:
+            return ()
+        found = run_manager.metadata
+        return tuple((key, found[key]) for key in self.record_metadata if key in found)
+
+    def _mixed_fault(self, roll: float, ttft: float, reply_s: float, streaming: bool, pieces: int,
+                     request_id: Any) -> tuple[str, float, MockLLMError | None, int]:
+        """As :meth:`_fault`, for a model with a :class:`FaultMix`; also how many tokens a cut reply sends."""
+        faults = self.faults
+        now = asyncio.get_running_loop().time()
+        sent = 0
+        refused_until = self._refused_until.get(request_id)
+        permanent = self._refused_for_good.get(request_id)
+        if permanent is not None:  # the same request, the same 400 or 401
+            outcome, ends_at, error = permanent, REJECT_AFTER_S, _PERMANENT_ERRORS[permanent]()
+        elif self._in_outage():
+            outcome, ends_at, error = "outage", ttft, ServerError(_OUTAGE_ERROR_STATUS)
+        elif refused_until is not None and now + REJECT_AFTER_S < refused_until:
+            # Retried before the retry-after it was given: refused again, told how long is left.
+            left = refused_until - now - REJECT_AFTER_S
+            outcome, ends_at, error = "rate_limited", REJECT_AFTER_S, RateLimitError(max(MIN_RETRY_AFTER_S, left))
+        else:
+            kind = faults.kind(roll)
+            if kind in _PERMANENT_ERRORS:
+                outcome, ends_at, error = kind, REJECT_AFTER_S, _PERMANENT_ERRORS[kind]()
+                if request_id is not None:
+                    self._refused_for_good[request_id] = kind
+            elif kind == "rate_limited":
+                outcome, ends_at, error = kind, REJECT_AFTER_S, RateLimitError(faults.retry_after_s)
+                if request_id is not None:
+                    self._refused_until[request_id] = now + REJECT_AFTER_S + faults.retry_after_s
+            elif kind == "server_error":
+                outcome, ends_at, error = kind, ttft, ServerError(500)
+            elif kind == "unavailable":
+                outcome, ends_at, error = kind, ttft, ServerError(503)
+            elif kind == "timeout":
+                outcome, ends_at, error = kind, float("inf"), None
+            elif kind == "cut" and pieces > 1:
+                sent = pieces // 2
+                outcome, ends_at, error = kind, ttft + sent / self._spec.tokens_per_s, ConnectionCutError(sent)
+            else:
+                outcome, ends_at, error = "ok", reply_s, None
+        timeout = self.timeout_s or DEFAULT_CLIENT_TIMEOUT_S
+        waited = ttft if streaming and outcome in ("ok", "cut") else ends_at
+        if waited > timeout:
+            return "timeout", timeout, ModelTimeoutError(timeout), 0
+        return outcome, ends_at, error, sent
 
     def _fault(self, roll: float, ttft: float, reply_s: float,
                streaming: bool) -> tuple[str, float, MockLLMError | None]:
@@ -398,16 +562,17 @@ class MockChatModel(BaseChatModel):
             return rejected
         return plan.error
 
-    async def _back_off(self, failure: MockLLMError, attempt: int) -> None:
+    async def _back_off(self, failure: MockLLMError, attempt: int,
+                        draws: random.Random | None = None) -> None:
         """Wait before the client's next retry, or raise ``failure`` if there is none."""
-        if attempt >= self.max_retries or isinstance(failure, ContextLengthError):
+        if attempt >= self.max_retries or isinstance(failure, _NOT_RETRIED_BY_CLIENT):
             raise failure
         retry_after = getattr(failure, "retry_after_s", None)
         if retry_after is not None and retry_after <= SDK_MAX_RETRY_AFTER_S:
             await asyncio.sleep(retry_after)
             return
         backoff = min(SDK_FIRST_BACKOFF_S * 2 ** attempt, SDK_MAX_BACKOFF_S)
-        await asyncio.sleep(backoff * (1.0 - SDK_BACKOFF_JITTER * self._rng.random()))
+        await asyncio.sleep(backoff * (1.0 - SDK_BACKOFF_JITTER * (draws or self._rng).random()))
 
     @contextmanager
     def _attempt(self, plan: _Plan, request_id: Any, attempt: int) -> Iterator[None]:
@@ -432,18 +597,18 @@ class MockChatModel(BaseChatModel):
 
     def _record(self, plan: _Plan, request_id: Any, attempt: int, start: float, end: float,
                 outcome: str) -> None:
-        billed = outcome == "ok"
+        billed = outcome in _BILLED_OUTCOMES
         self._calls.append(CallRecord(
             call=len(self._calls), request_id=request_id, attempt=attempt, intent=plan.intent,
             start_s=start, end_s=end, outcome=outcome, status_code=_STATUS_OF_OUTCOME[outcome],
             input_tokens=plan.input_tokens, output_tokens=plan.output_tokens if billed else 0,
-            cost_usd=plan.cost_usd if billed else 0.0,
+            cost_usd=plan.cost_usd if billed else 0.0, metadata=plan.metadata,
         ))
 
     async def _chunks(self, plan: _Plan) -> AsyncIterator[ChatGenerationChunk]:
         """One chunk per token: the first after ttft, then one every 1 / tokens_per_s."""
         gap = 1.0 / self._spec.tokens_per_s
-        last = len(plan.pieces) - 1
+        last = len(plan.pieces) - 1 if plan.error is None else len(plan.pieces)  # a cut reply never ends
         await asyncio.sleep(plan.ttft_s)
         for index, piece in enumerate(plan.pieces):
             if index:
@@ -483,6 +648,11 @@ def _to_length(pieces: tuple[str, ...], length: int) -> tuple[str, ...]:
     if not pieces:
         return pieces
     return tuple(pieces[i % len(pieces)] for i in range(length))
+
+
+# Sending these again cannot help, so the client (like the OpenAI SDK) does not retry them.
+_NOT_RETRIED_BY_CLIENT = (ContextLengthError, BadRequestError, AuthenticationError)
+_PERMANENT_ERRORS = {"bad_request": BadRequestError, "unauthorized": AuthenticationError}
 
 
 def _override(chosen: float | None, default: float) -> float:

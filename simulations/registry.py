@@ -8,13 +8,14 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import ab_dashboard, batching, caching_comparison, cost_dashboard, microservices, routing_flow
+from .components import ab_dashboard, batching, caching_comparison, cost_dashboard, microservices, reliability_tree, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
         batching.COMPONENT,
         caching_comparison.COMPONENT,
         routing_flow.COMPONENT,
+        reliability_tree.COMPONENT,
         ab_dashboard.COMPONENT,
         microservices.COMPONENT,
         cost_dashboard.COMPONENT,

@@ -97,7 +97,7 @@ def make_model(name: str, levers: Levers, *, seed: int, error_rate: float, track
                cache: BaseCache | None, equal_sizes: bool) -> MockChatModel:
     """One provider model as the app configures it: cap, retries, cache, the cost tracker."""
     return MockChatModel(
-        model=name, seed=seed, draws_per_request=True,
+        model=name, seed=seed, keyed_draws=True,
         failure_rate=error_rate, timeout_rate=0.0,  # hangs belong to the reliability lessons
         max_retries=levers.retries, max_tokens=levers.max_tokens or None,
         reply_tokens=EQUAL_REPLY_TOKENS if equal_sizes else None,

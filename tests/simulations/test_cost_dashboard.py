@@ -141,9 +141,9 @@ def test_overlapping_calls_keep_their_own_start_times():
 
 # -- the mock model's additions ------------------------------------------------------------------
 
-def test_draws_per_request_give_the_same_luck_in_two_runs():
+def test_keyed_draws_give_the_same_luck_in_two_runs():
     def latencies(order):
-        model = MockChatModel(model="gpt-4o", seed=9, draws_per_request=True, failure_rate=0.3, timeout_rate=0.0)
+        model = MockChatModel(model="gpt-4o", seed=9, keyed_draws=True, failure_rate=0.3, timeout_rate=0.0)
 
         async def main():
             for i in order:

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from simulations import registry
 
-from . import ab_dashboard, batching, caching_comparison, cost_dashboard, microservices, routing_flow
+from . import ab_dashboard, batching, caching_comparison, cost_dashboard, microservices, reliability_tree, routing_flow
 from .presentation import Presentation
 
 PRESENTATIONS: dict[str, Presentation] = {
@@ -14,6 +14,7 @@ PRESENTATIONS: dict[str, Presentation] = {
         batching.PRESENTATION,
         caching_comparison.PRESENTATION,
         routing_flow.PRESENTATION,
+        reliability_tree.PRESENTATION,
         ab_dashboard.PRESENTATION,
         microservices.PRESENTATION,
         cost_dashboard.PRESENTATION,

@@ -156,9 +156,10 @@ CHAPTER_30 = Chapter(
         Section(
             "30.11",
             _("Reliability decision tree"),
-            _("Answer a few questions about the failure you face (rate limit, timeout, outage, wrong "
-              "output, cost spike) and the tree leads to retries, fallbacks, caching, queueing or routing, "
-              "each linked to the simulator that shows it working."),
+            _("Answer a few questions about the failure you face (is it transient, is the provider "
+              "overloaded or down, will another model or a stale answer do?) and the tree leads to fail-fast, "
+              "retries, a circuit breaker, fallback models, a cached answer or a default reply, each leaf "
+              "opening the simulator with that strategy."),
         ),
         Section(
             "30.12",
@@ -275,6 +276,33 @@ LESSONS: tuple[Lesson, ...] = (
         title=_("Model routing: the right model for each request"),
         component="routing-flow",
         preset=None,
+    ),
+    # The decision tree first: its page (the component's defaults) is the lab's home.
+    Lesson(
+        slug="reliability-tree",
+        sections=('30.11',),
+        title=_("Which reliability strategy? A decision tree"),
+        component="reliability-tree",
+        preset=None,
+    ),
+    Lesson(
+        slug="retries",
+        sections=('30.5',),
+        title=_("Retries: back-off, jitter, retry-after, and retries that multiply"),
+        component="reliability-tree",
+        preset="book-30.5",
+    ),
+    Lesson(
+        slug="fallbacks",
+        sections=('30.6',),
+        title=_("Fallbacks and circuit breakers: keep answering when a model fails"),
+        component="reliability-tree",
+        preset="book-30.6",
+    ),
+    Lesson(
+        slug="chapter-30-summary",
+        sections=('30.12',),
+        title=_("Chapter 30 in review"),
     ),
     Lesson(
         slug="canary-ab-testing",
