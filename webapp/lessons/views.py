@@ -39,5 +39,5 @@ def lesson(request, slug: str):
     }
     if not found.component:
         return render(request, "lessons/lesson.html", context)
-    panel = build_panel(found.component, request.GET, request.path, found.preset)
+    panel = build_panel(found.component, request.GET, request.path, found.preset, defer=bool(request.htmx))
     return respond(request, panel, "lessons/lesson.html", context)
