@@ -6,6 +6,7 @@ import dataclasses
 import functools
 from typing import Any
 
+from ..components.ab_dashboard import SPEC
 from ..text import percent, scientific
 from . import book, power
 from .abtest import Design
@@ -42,7 +43,21 @@ def _signed_points(share: float) -> str:
 
 @functools.cache
 def lesson_facts() -> dict[str, Any]:
-    return {**_assignment_facts(), **_book_facts(), **_planning_facts(), **_canary_facts(), **_peeking_facts()}
+    return {**_assignment_facts(), **_book_facts(), **_planning_facts(), **_canary_facts(), **_peeking_facts(),
+            **_lab_facts()}
+
+
+def _lab_facts() -> dict[str, Any]:
+    """What the lab's defaults and presets are, so the lesson's tour of them stays true."""
+    defaults, presets = SPEC.defaults(), SPEC.presets
+    return {
+        "lab_mde": _points(defaults["mde"]),
+        "lab_peek_every": defaults["peek_every_min"],
+        "aa_preset_runs": f"{presets['aa-test']['repetitions']:,}",
+        "aa_preset_looks": presets["aa-test"]["duration_min"] // presets["aa-test"]["peek_every_min"],
+        "regression_errors": _points(presets["canary-regression"]["regression_errors"]),
+        "regression_slowdown": f"{presets['canary-regression']['regression_latency']:g}",
+    }
 
 
 def _assignment_facts() -> dict[str, Any]:
