@@ -239,11 +239,11 @@ NOTE_TEXTS = {
         "%(looks)s looks, stopping at the first p < alpha, in %(peeking)s; the sequential test (mSPRT) in "
         "%(sequential)s."),
     "power": gettext_noop(
-        "With a true effect of %(effect)s, one test at the end detected it in %(fixed)s of the "
+        "With a true effect of %(effect)s points, one test at the end detected it in %(fixed)s of the "
         "repetitions and the sequential test in %(sequential)s, stopping at minute %(stop)s on average when it "
         "did: the freedom to look at any time costs some power at the planned horizon."),
     "underpowered": gettext_noop(
-        "To detect %(mde)s with power %(power)s at alpha %(alpha)s, the test needs %(needed)s users "
+        "To detect %(mde)s points with power %(power)s at alpha %(alpha)s, the test needs %(needed)s users "
         "(%(minutes)s minutes at this traffic); it got %(got)s, so a miss says little."),
     "srm": gettext_noop(
         "Sample-ratio mismatch: B received %(share)s of users where the split says %(split)s "
@@ -292,7 +292,7 @@ def _notes(params: Mapping[str, Value], m: Mapping[str, Any], needed: Mapping[st
     notes = []
     got = m["n_a"] + m["n_b"]
     if got < needed["total"]:
-        notes.append(note(NOTE_TEXTS, "underpowered", mde=params["mde"], power=params["power"],
+        notes.append(note(NOTE_TEXTS, "underpowered", mde=f"{params['mde'] * 100:g}", power=percent(params["power"], 0),
                           alpha=params["alpha"], needed=f"{needed['total']:,}",
                           minutes=f"{m['required_minutes']:.0f}", got=f"{got:,}"))
     if m["srm_alert"]:
@@ -321,7 +321,8 @@ def _repetition_notes(params: Mapping[str, Value], reps: Mapping[str, Any]) -> l
                   sequential=percent(reps["false_positive_rate_sequential"]))]
     if "power_fixed" in reps:
         stop = reps["sequential_mean_stop_minute"]
-        notes.append(note(NOTE_TEXTS, "power", effect=params["true_effect"], fixed=percent(reps["power_fixed"]),
+        notes.append(note(NOTE_TEXTS, "power", effect=f"{params['true_effect'] * 100:+g}".replace("-", "−"),
+                          fixed=percent(reps["power_fixed"]),
                           sequential=percent(reps["power_sequential"]),
                           stop=f"{stop:.0f}" if stop is not None else "-"))
     if SPEC.matches(params, "book-32.6"):

@@ -165,11 +165,12 @@ def _repetitions_chart(result: Result) -> Chart:
                        "text": [pct(reps[f"{key}_{rule}"]) for key, _label in groups], "textposition": "outside",
                        "textangle": 0, "cliponaxis": False,
                        "marker": {"pattern": {"shape": RULE_PATTERN[rule]}}})
-    # The alpha line's label sits at the left edge, away from the bars' own labels.
-    layout = marked({"barmode": "group", "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
-                     "yaxis": {"title": {"text": _("share of repetitions (%)")}, "range": [0, 112]}},
-                    y=alpha * PERCENT, label=_("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"})
-    layout["annotations"][-1].update({"x": 0, "xanchor": "left"})
+    # The alpha line is named in the legend: a label on the chart would sit on the bars' own labels.
+    traces.append({"type": "scatter", "mode": "lines", "x": [None], "y": [None], "hoverinfo": "skip",
+                   "name": _("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"}, "line": {"dash": "dash", "color": "#444"}})
+    layout = marked({"barmode": "group", "yaxis": {"title": {"text": _("share of repetitions (%)")}, "range": [0, 112]}},
+                    y=alpha * PERCENT)
+    layout["shapes"][-1]["line"]["color"] = "#444"
     fig = figure(traces, height=400, **layout)
     table = Table([_("Decision rule")] + [label for _key, label in groups],
                   [[rule_label(rule)] + [pct(reps[f"{key}_{rule}"]) for key, _label in groups] for rule in RULES],
