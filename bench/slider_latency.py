@@ -35,10 +35,11 @@ def main() -> None:
 
     from .stats import describe_ms
 
-    client = Client(headers={"HX-Request": "true", "HX-Target": "lab-result"})
     print(f"Slider latency: server time per htmx re-run at defaults ({RUNS} runs each)")
     base_seed = int(time.time())  # fresh seeds that no earlier run has cached
     for component in all_components():
+        # what a slider move asks for: the result element of this component's panel
+        client = Client(headers={"HX-Request": "true", "HX-Target": f"lab-{component.name}-result"})
         lesson = course.lesson_for_component(component.name)
         with translation.override("en"):
             url = reverse("lessons:lesson", args=[lesson.slug])
