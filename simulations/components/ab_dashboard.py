@@ -296,22 +296,27 @@ def _notes(params: Mapping[str, Value], m: Mapping[str, Any], needed: Mapping[st
                           alpha=params["alpha"], needed=f"{needed['total']:,}",
                           minutes=f"{m['required_minutes']:.0f}", got=f"{got:,}"))
     if m["srm_alert"]:
+        p_value = m["srm_p_value"]
         notes.append(note(NOTE_TEXTS, "srm", share=percent(m["observed_share_b"]), split=percent(params["split"], 0),
-                          p=f"{m['srm_p_value']:.2g}"))
-    first = STEP_PLANS[params["canary_steps"]][0]
-    config = canary_config(params)
-    increase = m["canary_first_step_detectable_error_increase"]
-    notes.append(note(NOTE_TEXTS, "canary_detect", weight=percent(first, 0), rpm=params["traffic_per_min"],
-                      window=params["window_min"],
-                      requests=f"{params['traffic_per_min'] * params['window_min'] * first:,.0f}",
-                      margin=f"{config.error_margin * 100:g}", alpha=percent(config.error_alpha, 0),
-                      rate=percent(m["baseline_error_rate"] + increase), increase=f"{increase * 100:.1f}",
-                      base=percent(m["baseline_error_rate"]), power=percent(DETECTION_POWER, 0)))
+                          p=scientific(p_value, 2) if p_value < 1e-3 else f"{p_value:.2g}"))
+    notes.append(_canary_detect_note(params, m))
     if m["canary_reason"] == "too_little_traffic":
         notes.append(note(NOTE_TEXTS, "canary_too_little", min=params["min_canary_requests"]))
     if SPEC.matches(params, "book-32.6"):
         notes.extend(_book_notes(params, m))
     return notes
+
+
+def _canary_detect_note(params: Mapping[str, Value], m: Mapping[str, Any]) -> Note:
+    config = canary_config(params)
+    first = config.steps[0]
+    increase = m["canary_first_step_detectable_error_increase"]
+    return note(NOTE_TEXTS, "canary_detect", weight=percent(first, 0), rpm=params["traffic_per_min"],
+                window=params["window_min"],
+                requests=f"{params['traffic_per_min'] * params['window_min'] * first:,.0f}",
+                margin=f"{config.error_margin * 100:g}", alpha=percent(config.error_alpha, 0),
+                rate=percent(m["baseline_error_rate"] + increase), increase=f"{increase * 100:.1f}",
+                base=percent(m["baseline_error_rate"]), power=percent(DETECTION_POWER, 0))
 
 
 def _repetition_notes(params: Mapping[str, Value], reps: Mapping[str, Any]) -> list[Note]:
