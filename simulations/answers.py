@@ -5,6 +5,11 @@ question's reply restates it, so two intents never share a reply and a cached
 answer served to the wrong question is visible.  Replies are padded with neutral
 sentences to a length that grows with the question's complexity.
 
+A question written in Chinese is answered in Chinese (the intent's Chinese
+wording, Chinese padding), as a real model answers in the language it is asked
+in; English questions, which are all a simulation's workload sends, are answered
+exactly as before.
+
 These are pure functions, memoised: the same questions come back thousands of
 times per run.
 """
@@ -30,15 +35,29 @@ def intent(question: str) -> tuple[str, str, float]:
     the normalized question, so two intents never share a reply.
     """
     intent_id = intents.intent_of(question)
+    chinese = is_chinese(question)
     try:
         known = intents.get(intent_id)
     except KeyError:
         subject = intents.normalize(question)
         if len(subject) > SUBJECT_CHARS:
             subject = subject[:SUBJECT_CHARS - 3] + "..."
-        return intent_id, f'About "{subject}":', UNKNOWN_INTENT_COMPLEXITY
+        lead = f"关于“{subject}”：" if chinese else f'About "{subject}":'
+        return intent_id, lead, UNKNOWN_INTENT_COMPLEXITY
+    if chinese:
+        lead = intents.answer_in(intent_id, "zh-hans")
+        if is_chinese(lead):
+            return intent_id, lead if lead.endswith(_ZH_STOPS) else lead + "。", known.complexity
     lead = known.answer if known.answer.endswith((".", "!", "?")) else known.answer + "."
     return intent_id, lead, known.complexity
+
+
+_ZH_STOPS = ("。", "！", "？")
+
+
+def is_chinese(text: str) -> bool:
+    """Whether ``text`` contains Chinese characters (CJK unified ideographs)."""
+    return any("\u4e00" <= char <= "\u9fff" or "\u3400" <= char <= "\u4dbf" for char in text)
 
 
 # Neutral follow-up sentences that pad a reply to its intended length.
@@ -61,6 +80,26 @@ _FOLLOW_UPS = (
     "If it fails, wait a moment and try again.",
     "I hope this helps.",
 )
+# The same padding for a reply in Chinese.
+_FOLLOW_UPS_ZH = (
+    "这是简短的回答，具体细节取决于你的环境。",
+    "如果还有不清楚的地方，可以继续问我。",
+    "下面再补充一点背景，供你参考。",
+    "以上涵盖了常见的情况。",
+    "也有一些边界情况，但实际中很少遇到。",
+    "最新细节请以官方文档为准。",
+    "用你自己的数据快速试一下就能确认。",
+    "类似的情况大多可以照此处理。",
+    "注意不同版本之间的行为可能有所变化。",
+    "首先，确认基础配置已经就绪。",
+    "然后每次只改一处，并检查结果。",
+    "最后，把有效的做法记下来，方便以后重复。",
+    "其中一部分取决于你的账号设置。",
+    "举个例子通常更容易理解。",
+    "改动前后都测量一下，才能确定改动有效。",
+    "如果失败了，稍等片刻再试。",
+    "希望这些对你有帮助。",
+)
 
 
 def _answer_length(intent_id: str, complexity: float) -> int:
@@ -73,12 +112,14 @@ def _answer_length(intent_id: str, complexity: float) -> int:
 def reply_tokens(intent_id: str, lead: str, complexity: float, model: str,
                  encoding: str) -> tuple[str, ...]:
     """The reply's tokens, fixed per (intent, model): the lead, then whole sentences to the length."""
-    order = random.Random(f"{intent_id}|{model}").sample(_FOLLOW_UPS, len(_FOLLOW_UPS))
+    chinese = is_chinese(lead)
+    follow_ups, space = (_FOLLOW_UPS_ZH, "") if chinese else (_FOLLOW_UPS, " ")
+    order = random.Random(f"{intent_id}|{model}").sample(follow_ups, len(follow_ups))
     target = _answer_length(intent_id, complexity)
     parts = [lead]
     tokens = count_tokens(lead, encoding)
     while tokens < target:
         sentence = order[(len(parts) - 1) % len(order)]
         parts.append(sentence)
-        tokens += count_tokens(" " + sentence, encoding)
-    return token_pieces(" ".join(parts), encoding)
+        tokens += count_tokens(space + sentence, encoding)
+    return token_pieces(space.join(parts), encoding)

@@ -350,6 +350,32 @@ NEAR_MISS_PAIRS: tuple[tuple[str, str], ...] = (
 
 TOPICS: tuple[str, ...] = tuple(dict.fromkeys(intent.topic for intent in CATALOGUE))
 
+
+@dataclass(frozen=True)
+class Wording:
+    """An intent's questions and answer in a language other than the catalogue's English."""
+
+    questions: tuple[str, ...]  # the first one is the usual wording
+    answer: str
+
+
+# Simplified Chinese wording of the intents a learner meets on a Chinese page (the
+# streaming demo).  Kept apart from CATALOGUE: workloads draw their traffic from the
+# English questions only, so a translation added here never changes a simulation.
+ZH_HANS: dict[str, Wording] = {
+    "capital-france": Wording(("法国的首都是哪里？", "法国首都是哪个城市？"), "巴黎。"),
+    "what-is-rag": Wording(
+        ("什么是 RAG？", "什么是检索增强生成？", "RAG 是怎么工作的？"),
+        "检索增强生成：先检索相关文档，再让模型依据这些文档作答。"),
+    "rate-limit-429": Wording(
+        ("为什么我的请求总是返回 429 Too Many Requests？", "调用 API 时遇到 429 错误该怎么办？"),
+        "429 表示请求过多：按 Retry-After 等待，用指数退避重试，并降低并发。"),
+    "poem-winter": Wording(
+        ("写一首关于冬天的诗", "以冬天为题写一首短诗"),
+        "一首小诗：雪落无声，霜花满窗，长夜里炉火正暖。"),
+}
+TRANSLATIONS: dict[str, dict[str, Wording]] = {"zh-hans": ZH_HANS}
+
 # Words (apostrophes inside them kept) and the symbols that change meaning, so
 # "2+2" and "2*2" stay different while "Translate 'dog'" matches "translate dog".
 _TOKEN = re.compile(r"\w+(?:'\w+)*|[+*/=<>%$€£¥]", re.UNICODE)
@@ -379,6 +405,14 @@ def _index(
     for pair in near_misses:
         if pair[0] == pair[1] or not set(pair) <= by_id.keys():
             raise ValueError(f"near-miss pair {pair} needs two different known intents")
+    for language, wordings in TRANSLATIONS.items():
+        for intent_id, wording in wordings.items():
+            if intent_id not in by_id:
+                raise ValueError(f"{language} wording for unknown intent {intent_id!r}")
+            for question in wording.questions:
+                owner = by_text.setdefault(normalize(question), by_id[intent_id])
+                if owner.id != intent_id:
+                    raise ValueError(f"{question!r} belongs to both {owner.id} and {intent_id}")
     return by_text, by_id
 
 
@@ -396,3 +430,20 @@ def intent_of(text: str) -> str:
 
 def get(intent_id: str) -> Intent:
     return _BY_ID[intent_id]
+
+
+def _wording(intent_id: str, language: str) -> Wording | None:
+    code = language.lower()
+    return TRANSLATIONS.get("zh-hans" if code.startswith("zh") else code, {}).get(intent_id)
+
+
+def questions_in(intent_id: str, language: str) -> tuple[str, ...]:
+    """The intent's questions in ``language`` (a code such as "zh-hans"), else in English."""
+    wording = _wording(intent_id, language)
+    return wording.questions if wording else get(intent_id).questions
+
+
+def answer_in(intent_id: str, language: str) -> str:
+    """The gist of the intent's answer in ``language``, else in English."""
+    wording = _wording(intent_id, language)
+    return wording.answer if wording else get(intent_id).answer

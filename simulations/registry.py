@@ -8,7 +8,7 @@ contract (:mod:`simulations.component`), this module imports them.
 from __future__ import annotations
 
 from .component import Component
-from .components import ab_dashboard, batching, caching_comparison, routing_flow
+from .components import ab_dashboard, batching, caching_comparison, microservices, routing_flow
 
 COMPONENTS: dict[str, Component] = {
     c.name: c for c in (
@@ -16,6 +16,7 @@ COMPONENTS: dict[str, Component] = {
         caching_comparison.COMPONENT,
         routing_flow.COMPONENT,
         ab_dashboard.COMPONENT,
+        microservices.COMPONENT,
     )
 }
 

@@ -15,3 +15,6 @@ from webapp.settings import *  # noqa: E402,F403
 # refusal.  The tests of the limit itself set their own.
 TEST_WALL_LIMIT_S = 120.0
 SIMULATION_WALL_LIMIT_S = TEST_WALL_LIMIT_S
+
+# Tests create many accounts: a fast hash instead of the deliberately slow real one.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -74,6 +74,9 @@ REDIS_URL = ensure_redis_url(VAR_DIR)
 
 INSTALLED_APPS = [
     "daphne",  # first, so its runserver serves ASGI and WebSockets
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
     "django.contrib.staticfiles",
     "django.forms",  # its widget templates, found through TEMPLATES below
     "channels",
@@ -82,15 +85,18 @@ INSTALLED_APPS = [
     "webapp.lessons",
     "webapp.lab",
     "webapp.mockllm",
+    "webapp.classroom",
 ]
 
 MIDDLEWARE = [
     "webapp.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -107,6 +113,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
             ],
         },
     }
@@ -121,6 +128,13 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Several daphne processes write to one SQLite file in a class: wait for the
+    # lock rather than fail, take it at the start of a transaction, and let
+    # readers work while one process writes (WAL).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE",
+        init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
 
 CACHES = {
     "default": {
@@ -133,8 +147,18 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "llmopslab:channels"},
-    }
+        # A class of a few hundred sockets joins and leaves at once: redis-py's asyncio
+        # pool refuses (rather than waits) past its default of 100 connections.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "max_connections": 1000}], "prefix": "llmopslab:channels"},
+    },
+    # Classrooms broadcast one state to hundreds of sockets: over Redis pub/sub each
+    # process receives a broadcast once and hands it to its own sockets, instead of
+    # popping one message per socket from Redis.  A missed message costs nothing:
+    # clients resync from the database.
+    "classroom": {
+        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+        "CONFIG": {"hosts": [REDIS_URL], "prefix": "llmopslab:classroom"},
+    },
 }
 
 LANGUAGE_CODE = "en"
@@ -163,6 +187,20 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Instructors log in; students join a classroom with a code and stay anonymous.
+LOGIN_URL = "classroom:login"
+LOGIN_REDIRECT_URL = "classroom:rooms"
+LOGOUT_REDIRECT_URL = "lessons:home"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+# Attempts per client address: a whole class may share one school address, so
+# joining allows a class-sized burst; wrong codes and logins are held tighter.
+CLASSROOM_JOINS_PER_MINUTE = env_int("CLASSROOM_JOINS_PER_MINUTE", 300, minimum=1)
+CLASSROOM_WRONG_CODES_PER_10_MIN = env_int("CLASSROOM_WRONG_CODES_PER_10_MIN", 60, minimum=1)
+CLASSROOM_LOGINS_PER_10_MIN = env_int("CLASSROOM_LOGINS_PER_10_MIN", 20, minimum=1)
 
 # Simulations: real seconds one run may take, and how long results stay cached.
 SIMULATION_WALL_LIMIT_S = float(env_int("SIMULATION_WALL_LIMIT_S", int(DEFAULT_WALL_LIMIT_S), minimum=1))

@@ -13,5 +13,6 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("webapp.lessons.urls")),
     path("", include("webapp.lab.urls")),
+    path("", include("webapp.classroom.urls")),
     prefix_default_language=True,
 )

@@ -27,8 +27,11 @@ BOOK_PYTHON_PAIR = ("What is Python?", "Tell me about the Python programming lan
 BOOK_L1_HIT_RATE = 0.40
 BOOK_L2_HIT_RATE = 0.35
 BOOK_BEFORE_MEAN_MS = 800.0
+BOOK_BEFORE_P99_MS = 2000.0
+BOOK_BEFORE_QPS = 50.0
 BOOK_AFTER_MEAN_MS = 50.0
 BOOK_AFTER_P99_MS = 200.0
+BOOK_AFTER_QPS = 500.0
 PERCENT = 100.0
 
 # English wording of each note; %(name)s placeholders are filled from the note's data.
@@ -81,6 +84,34 @@ def mean_floor_ms(hit_rate: float, miss_ms: float) -> float:
 def hit_rate_needed(mean_ms: float, miss_ms: float) -> float:
     """The hit rate at which even free hits bring the average down to ``mean_ms``."""
     return 1.0 - mean_ms / miss_ms
+
+
+def throughput_limit(qps: float, hit_rate: float) -> float:
+    """The most a service can serve when its backend was the limit at ``qps`` and only misses reach it."""
+    return qps / (1.0 - hit_rate)
+
+
+def figures_32_3() -> dict[str, float]:
+    """The chapter's 32.3.1 figures and what follows from them, for a lesson to quote."""
+    hit_rate = BOOK_L1_HIT_RATE + BOOK_L2_HIT_RATE
+    miss_rate = 1.0 - hit_rate
+    limit = throughput_limit(BOOK_BEFORE_QPS, hit_rate)
+    return {
+        "l1_pct": BOOK_L1_HIT_RATE * PERCENT, "l2_pct": BOOK_L2_HIT_RATE * PERCENT,
+        "hit_pct": hit_rate * PERCENT, "miss_pct": miss_rate * PERCENT, "miss_share": miss_rate,
+        # P99 of all requests, when more than 1 % miss, is this percentile of the misses alone.
+        "p99_miss_percentile": (1.0 - 0.01 / miss_rate) * PERCENT,
+        "before_mean_ms": BOOK_BEFORE_MEAN_MS, "before_p99_ms": BOOK_BEFORE_P99_MS,
+        "before_qps": BOOK_BEFORE_QPS, "after_mean_ms": BOOK_AFTER_MEAN_MS,
+        "after_p99_ms": BOOK_AFTER_P99_MS, "after_qps": BOOK_AFTER_QPS,
+        "qps_gain": BOOK_AFTER_QPS / BOOK_BEFORE_QPS,
+        # Misses alone, even if hits cost nothing:
+        "mean_floor_ms": mean_floor_ms(hit_rate, BOOK_BEFORE_MEAN_MS),
+        # What the chapter's 50 ms would need instead: cheaper misses, or fewer of them.
+        "miss_ms_needed": BOOK_AFTER_MEAN_MS / miss_rate,
+        "miss_pct_needed": (1.0 - hit_rate_needed(BOOK_AFTER_MEAN_MS, BOOK_BEFORE_MEAN_MS)) * PERCENT,
+        "qps_limit": limit, "qps_limit_gain": limit / BOOK_BEFORE_QPS,
+    }
 
 
 def notes_30_1(runs: Mapping[str, StrategyRun], found: Sequence[Neighbour],

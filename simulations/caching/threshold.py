@@ -19,7 +19,7 @@ from typing import Any
 from langchain_core.embeddings import Embeddings
 
 from .. import intents
-from ..embeddings import similarities
+from ..embeddings import HashedNgramEmbeddings, similarities
 from .replay import StrategyRun
 
 THRESHOLDS: tuple[float, ...] = tuple(round(0.50 + 0.05 * step, 2) for step in range(11))
@@ -32,6 +32,34 @@ PARAPHRASE_PAIRS: tuple[tuple[str, str], ...] = (
     ("Where is my order?", "How can I track my order?"),
     ("Translate 'dog' to French", "How do you say dog in French?"),
 )
+
+
+# What all-MiniLM-L6-v2, the optional sentence model (requirements-semantic.txt),
+# scores for every example pair: measured once, so a lesson can quote the model
+# where it is not installed.  tests/simulations/test_embeddings.py checks each
+# figure against the model whenever it is installed.
+MINILM_SCORES: dict[tuple[str, str], float] = {
+    ("What is Python?", "Tell me about the Python programming language"): 0.8460,
+    ("What's the capital of France?", "What is France's capital city?"): 0.9499,
+    ("How do I reset my password?", "I forgot my password, how can I reset it?"): 0.9368,
+    ("Where is my order?", "How can I track my order?"): 0.6137,
+    ("Translate 'dog' to French", "How do you say dog in French?"): 0.8679,
+    ("How do I enable two-factor authentication?", "How do I disable two-factor authentication?"): 0.8824,
+    ("How do I cancel my order?", "How do I cancel my subscription?"): 0.7119,
+    ("I want a refund for order 1234", "I want a refund for order 5678"): 0.8420,
+    ("Convert 100 USD to EUR", "Convert 100 EUR to USD"): 0.9801,
+    ("Translate 'dog' to French", "Translate 'dog' to Spanish"): 0.8151,
+    ("What is the capital of France?", "What is the capital of Germany?"): 0.6632,
+    ("How do I upgrade my plan?", "How do I downgrade my plan?"): 0.6957,
+    ("Do you ship to Canada?", "Do you ship from Canada?"): 0.9731,
+    ("How do I convert a string to an integer in Python?",
+     "How do I convert an integer to a string in Python?"): 0.9961,
+    ("How do I export my data to CSV?", "How do I import data from a CSV file?"): 0.7919,
+    ("How do I invite a teammate?", "How do I remove a teammate?"): 0.6357,
+    ("Write a poem about winter", "Write a poem about summer"): 0.7275,
+    ("How do I cancel my subscription?", "Do I get a refund if I cancel my subscription?"): 0.7503,
+    ("Tell me a joke", "Tell me a tech joke"): 0.6012,
+}
 
 
 @dataclass(frozen=True)
@@ -95,3 +123,24 @@ def _scores(embeddings: Embeddings) -> tuple[float, ...]:
     # The pairs are fixed, so their scores depend on the embedding model alone:
     # computed once per model and process, not on every run.
     return tuple(similarities(embeddings, _pairs()[0]))
+
+
+_HASHED = HashedNgramEmbeddings()
+
+
+def pair_key(a: str, b: str) -> str:
+    """A pair's name: its intent for a paraphrase pair, "<intent>/<intent>" for a near miss."""
+    first, second = intents.intent_of(a), intents.intent_of(b)
+    return first if first == second else f"{first}/{second}"
+
+
+def reference_pairs() -> dict[str, dict[str, Any]]:
+    """Every example pair by :func:`pair_key`, scored by both embeddings.
+
+    ``hashed`` is computed here by the always-available hashed n-gram vectors;
+    ``minilm`` is the sentence model's score from :data:`MINILM_SCORES`.
+    """
+    pairs, kinds = _pairs()
+    return {pair_key(a, b): {"kind": kind, "a": a, "b": b, "same_intent": kind == "paraphrase",
+                             "hashed": score, "minilm": MINILM_SCORES[(a, b)]}
+            for kind, (a, b), score in zip(kinds, pairs, _scores(_HASHED))}

@@ -232,10 +232,11 @@ def _trace(run: StrategyRun) -> list[dict[str, Any]]:
 # English wording of each note; %(name)s placeholders are filled from the note's data.
 NOTE_TEXTS = {
     "book_differs": gettext_noop(
-        "The chapter says 10 requests take 12 s one by one (10 × 1.2 s) and about 2 s batched. "
+        "The chapter says %(book_requests)s requests take %(book_sequential_s)g s one by one "
+        "(%(book_requests)s × %(book_call_s)g s) and about %(book_batch_s)g s batched. "
         "Here %(requests)s requests took %(sequential_s).1f s one by one, the sum of the calls' latencies, and "
         "%(abatch_s).1f s with abatch. Batched, the time is set by the slowest calls (the "
-        "slowest took %(slowest_call_s).1f s), not a fixed 2 s; with max_concurrency below the "
+        "slowest took %(slowest_call_s).1f s), not a fixed %(book_batch_s)g s; with max_concurrency below the "
         "number of requests, a new call starts each time one finishes."),
     "batch_is_not_one_call": gettext_noop(
         "The chapter says batch() merges the requests into one API call. It does not: batch() "
@@ -258,7 +259,8 @@ def _notes(params: Mapping[str, Value], runs: Mapping[str, StrategyRun],
     sequential, batched = runs["sequential"], runs["abatch"]
     ok_latencies = [c.end_s - c.start_s for c in batched.calls if c.outcome == "ok"]
     notes = [
-        note(NOTE_TEXTS, "book_differs", book_sequential_s=BOOK_SEQUENTIAL_S, book_batch_s=BOOK_BATCH_S,
+        note(NOTE_TEXTS, "book_differs", book_requests=BOOK_REQUESTS, book_call_s=BOOK_SEQUENTIAL_S / BOOK_REQUESTS,
+              book_sequential_s=BOOK_SEQUENTIAL_S, book_batch_s=BOOK_BATCH_S,
               requests=len(batched.outputs), sequential_s=sequential.wall_s, abatch_s=batched.wall_s,
               slowest_call_s=max(ok_latencies, default=0.0)),
         note(NOTE_TEXTS, "batch_is_not_one_call", requests=len(batched.outputs), api_calls=len(batched.calls)),

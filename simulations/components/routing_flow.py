@@ -98,8 +98,8 @@ SPEC = ParamSpec(
     presets={
         # The chapter's example: its 60/30/10 mix of English requests, its prices per
         # request, and enterprise users, the only tier for which its code matches its table.
-        "book-32.5": {"requests": 1000, "simple_pct": 60, "medium_pct": 30, "complex_pct": 10, "code_pct": 0,
-                      "chinese_pct": 0, "document_pct": 0, "tiers": "enterprise", "priority": "balanced",
+        "book-32.5": {"requests": 1000, **{f"{kind}_pct": round(share * 100) for kind, share in book.MIX.items()},
+                      "code_pct": 0, "chinese_pct": 0, "document_pct": 0, "tiers": "enterprise", "priority": "balanced",
                       "pricing": "book", "monthly_requests": book.MONTHLY_REQUESTS, "policy": "book",
                       "shift": False},
     },
@@ -177,8 +177,9 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
         "classes_by_language": _classes_by_language(day),
         "book_check": _book_check(day),
     }
+    trace = _trace(day, params, seed)
     return Result(component="routing-flow", params=dict(params), seed=seed, metrics=metrics, series=series,
-                  trace=(trace := _trace(day, params, seed)), notes=_notes(params, day, today, metrics, trace))
+                  trace=trace, notes=_notes(params, day, today, metrics, trace))
 
 
 # -- figures ------------------------------------------------------------------------------
@@ -342,16 +343,17 @@ NOTE_TEXTS = {
     "book_keywords": gettext_noop(
         "Its keyword test is a substring test: %(share).1f%% of these requests got their class from a keyword "
         "inside a longer word (“define” in “undefined”, “code” in “decode”), and more from words such as "
-        "“dress code” or “the function of the liver”. None of its keywords matches Chinese: raise the share of "
-        "Chinese prompts to see every one of them become MEDIUM."),
+        "“dress code” or “the function of the liver”. None of its keywords is Chinese: raise the share of "
+        "Chinese prompts to see almost all of them become MEDIUM."),
     "book_windows": gettext_noop(
         "Its model table gives gpt-4 %(strong_book)s tokens of context and gpt-3.5-turbo %(weak_book)s; they have "
         "%(strong_window)s and %(weak_window)s (128K is gpt-4-turbo's). Its router never reads these figures, so "
         "nothing stops a prompt from going to a model too small for it."),
     "book_prices": gettext_noop(
-        "Its single price per 1K tokens is the input price. Per 1K tokens, gpt-4 costs %(strong_in)s in and "
-        "%(strong_out)s out, claude-3-opus %(specialist_in)s and %(specialist_out)s, and gpt-3.5-turbo "
-        "%(weak_in)s and %(weak_out)s today (its $0.002 is the 2023 price)."),
+        "Its single price per 1K tokens is the input price of gpt-4 and claude-3-opus: per 1K tokens, gpt-4 costs "
+        "%(strong_in)s in and %(strong_out)s out, claude-3-opus %(specialist_in)s and %(specialist_out)s. Its "
+        "%(weak_book)s for gpt-3.5-turbo is the model's launch price of 2023, for input and output alike; today "
+        "it costs %(weak_in)s and %(weak_out)s."),
     "book_cost_code": gettext_noop(
         "Its cost estimate counts the words of the answer at one price and ignores the prompt: for the %(n)s "
         "requests traced below it comes to $%(estimate).5f, where the mock model billed $%(billed).5f by tokens."),
@@ -361,40 +363,47 @@ NOTE_TEXTS = {
     "mix_scaled": gettext_noop(
         "The four request shares add up to %(total)s%%; they were scaled to 100%%."),
     "book_avg_cost": gettext_noop(
-        "The chapter says routing brings the average to $0.011 a request. Its own mix and prices give "
-        "60%% × $0.002 + 30%% × $0.03 + 10%% × $0.03 = $%(recomputed).4f, not $0.011."),
+        "The chapter says routing brings the average to %(claimed)s a request. Its own mix and prices give "
+        "%(sum)s = %(recomputed)s, not %(claimed)s."),
     "book_reduction": gettext_noop(
-        "It claims a 78%% saving against $0.05 for all-GPT-4. From $%(recomputed).4f the saving is %(vs_claimed).1f%%; "
-        "and its own table prices a GPT-4 request at $0.03, not $0.05, which leaves %(vs_own).1f%%."),
+        "It claims a %(claimed)s saving against %(claimed_baseline)s for all-GPT-4. From %(recomputed)s the saving "
+        "is %(vs_claimed)s; and its own table prices a GPT-4 request at %(table_baseline)s, not "
+        "%(claimed_baseline)s, which leaves %(vs_own)s."),
     "book_monthly": gettext_noop(
-        "Per million requests a month that is $%(monthly)s, not $11,000, and a saving of $%(saving)s, not $39,000 "
-        "(or $%(saving_own)s against its own $0.03 GPT-4 price)."),
+        "For %(requests)s requests a month that is %(monthly)s, not %(claimed_monthly)s, and a saving of "
+        "%(saving)s, not %(claimed_saving)s (or %(saving_own)s against its own %(table_baseline)s GPT-4 price)."),
     "book_latency": gettext_noop(
-        "Its 2.1 s average latency does follow from its latency table (60%% × 1.5 s + 40%% × 3.0 s), but the same "
-        "table gives GPT-4 3.0 s, not 3.2 s, so the gain is %(speedup_own).0f%%, not 34%%. In this run the mean "
-        "is %(run_mean).2f s against %(strong_mean).2f s with everything on gpt-4, but the p95 is %(run_p95).2f s "
-        "against %(strong_p95).2f s: the slow requests still go to a slow model."),
+        "Its %(latency)s s average latency does follow from its latency table (%(sum)s, in seconds), but the same "
+        "table gives GPT-4 %(table_baseline)s s, not %(claimed_baseline)s s, so the gain is %(speedup_own)s, not "
+        "%(claimed_speedup)s. In this run the mean is %(run_mean).2f s against %(strong_mean).2f s with everything "
+        "on gpt-4, but the p95 is %(run_p95).2f s against %(strong_p95).2f s: the slow requests still go to a slow "
+        "model."),
     "book_simulated": gettext_noop(
         "The chapter's arithmetic assumes its classifier sorts the requests perfectly. Run on %(requests)s "
         "requests with that mix, its keyword rules found only %(simple_found).0f%% of the simple requests, so "
         "%(to_strong).0f%% of all requests went to gpt-4 or claude-3-opus and the average came to $%(run_cost).4f "
         "a request."),
     "book_quality": gettext_noop(
-        "The chapter's 98%% versus 99%% task success is not measured anywhere. With the model profiles' quality "
+        "The chapter's %(claimed)s versus %(claimed_baseline)s task success is not measured anywhere. With the model profiles' quality "
         "by complexity, the chapter's router answered %(run).1f%% right and all-gpt-4 %(base).1f%%."),
     "book_premium": gettext_noop(
         "Its table sends complex requests to GPT-4, but its code does that only for enterprise users or quality "
         "priority: a premium user's complex request with balanced priority gets gpt-3.5-turbo, and a free "
-        "user's always does. With the table's mix, its code prices a request at $%(free).4f (free), "
-        "$%(premium).4f (premium) and $%(enterprise).4f (enterprise)."),
+        "user's always does. With the table's mix, its code prices a request at %(free)s (free), "
+        "%(premium)s (premium) and %(enterprise)s (enterprise)."),
     "book_too_long": gettext_noop(
         "The chapter's router sent %(share).1f%% of the requests to a model whose context window they do not fit; "
-        "each call failed with a 400 error. Its model table gives gpt-4 128,000 tokens; the original gpt-4 has "
-        "8,192."),
+        "each call failed with a 400 error. Its model table gives gpt-4 %(book_window)s tokens; the original "
+        "gpt-4 has %(window)s."),
     "book_chinese": gettext_noop(
-        "The chapter's classifier put %(medium).0f%% of the Chinese prompts in MEDIUM: none of its English "
-        "keywords occurs in Chinese, so a Chinese look-up question goes to gpt-4 and a Chinese coding task never "
-        "reaches the coding model."),
+        "The chapter's classifier put %(medium).0f%% of the Chinese prompts in MEDIUM: none of its keywords is "
+        "Chinese, and MEDIUM goes to gpt-4 unless the user is on the free tier or the priority is speed."),
+    "book_chinese_lookups": gettext_noop(
+        "The chapter's router sent %(share).0f%% of the Chinese look-up questions past gpt-3.5-turbo, which "
+        "answers them about as well."),
+    "book_chinese_code": gettext_noop(
+        "The chapter's classifier called %(share).0f%% of the Chinese coding tasks SPECIALIZED; only a prompt with "
+        "an English keyword such as “debug” gets there."),
     "refused": gettext_noop(
         "Our router refused %(share).1f%% of the requests: their document fits no model their tier may use, "
         "and they get a message saying so instead of a failed call."),
@@ -405,8 +414,10 @@ NOTE_TEXTS = {
         "Tuned on today's traffic, threshold %(threshold).2f recovered %(pgr_today).0f%% of the quality gap with "
         "%(share_today).0f%% of requests on gpt-4. On tomorrow's harder traffic the same threshold recovers "
         "%(pgr_tomorrow).0f%% (%(share_tomorrow).0f%% on gpt-4): hard questions in plain words score low."),
-    "retune": gettext_noop("Getting back to %(pgr).0f%% of the gap tomorrow needs threshold %(threshold).2f and "
-                           "%(share).0f%% of requests on gpt-4."),
+    "retune": gettext_noop(
+        "Getting back to %(pgr).0f%% of the gap tomorrow needs threshold %(threshold).2f, which sends %(share).0f%% "
+        "of requests to gpt-4 and recovers %(reached).0f%%: many prompts share a score, so the threshold moves "
+        "them in blocks."),
     "retune_impossible": gettext_noop(
         "No threshold gets back to %(pgr).0f%% of the gap tomorrow: the classifier cannot tell these questions "
         "apart."),
@@ -423,11 +434,10 @@ def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[s
     if SPEC.matches(params, "book-32.5"):
         notes += _book_notes(day, trace)
     elif book_run["error_rate"] > 0:
-        notes.append(note(NOTE_TEXTS, "book_too_long", share=book_run["error_rate"] * 100))
-    zh = language(day.traffic) == 1
-    if zh.any():
-        medium = float((day.decisions["book"].kind[zh] == "medium").mean())
-        notes.append(note(NOTE_TEXTS, "book_chinese", medium=medium * 100))
+        notes.append(note(NOTE_TEXTS, "book_too_long", share=book_run["error_rate"] * 100,
+                          book_window=f"{book.MODELS[STRONG]['max_tokens']:,}",
+                          window=f"{profile(STRONG).context_window:,}"))
+    notes += _book_chinese_notes(day)
     refused = day.summaries["improved"]["refused_rate"]
     if refused > 0:
         notes.append(note(NOTE_TEXTS, "refused", share=refused * 100))
@@ -438,27 +448,55 @@ def _notes(params: Mapping[str, Value], day: Day, today: Day, metrics: Mapping[s
     return notes
 
 
+def _book_chinese_notes(day: Day) -> list[Note]:
+    """What the chapter's English keywords do with this run's Chinese prompts."""
+    zh = language(day.traffic) == 1
+    if not zh.any():
+        return []
+    decisions, truth = day.decisions["book"], true_kind(day.traffic)
+    notes = [note(NOTE_TEXTS, "book_chinese", medium=float((decisions.kind[zh] == "medium").mean()) * 100)]
+    lookups = zh & (truth == CLASSES.index("simple"))
+    past_weak = float((decisions.model[lookups] > MODELS.index(WEAK)).mean()) if lookups.any() else 0.0
+    if past_weak > 0:
+        notes.append(note(NOTE_TEXTS, "book_chinese_lookups", share=past_weak * 100))
+    coding = zh & (truth == CLASSES.index("specialized"))
+    if coding.any():
+        notes.append(note(NOTE_TEXTS, "book_chinese_code",
+                          share=float((decisions.kind[coding] == "specialized").mean()) * 100))
+    return notes
+
+
 def _book_notes(day: Day, trace: Sequence[Mapping[str, Any]]) -> list[Note]:
-    again = book.recompute()
+    again, claimed = book.recompute(), book.CLAIMED
     ours, base = day.summaries["book"], day.summaries["strongest"]
     truth = true_kind(day.traffic)
     simple = truth == CLASSES.index("simple")
     found = float((day.decisions["book"].kind[simple] == "simple").mean()) if simple.any() else 0.0
-    by_tier = book.code_cost_by_tier()
+    by_tier = {tier: book.dollars(cost) for tier, cost in book.code_cost_by_tier().items()}
+    dollars, percent = book.dollars, book.percent
     return [
-        note(NOTE_TEXTS, "book_avg_cost", recomputed=again["avg_cost"]),
-        note(NOTE_TEXTS, "book_reduction", recomputed=again["avg_cost"],
-             vs_claimed=again["reduction_vs_claimed_baseline"] * 100,
-             vs_own=again["reduction_vs_table_baseline"] * 100),
-        note(NOTE_TEXTS, "book_monthly", monthly=f"{again['monthly']:,.0f}",
-             saving=f"{again['saving_vs_claimed_baseline']:,.0f}",
-             saving_own=f"{again['saving_vs_table_baseline']:,.0f}"),
-        note(NOTE_TEXTS, "book_latency", speedup_own=again["speedup_vs_table_baseline"] * 100,
+        note(NOTE_TEXTS, "book_avg_cost", claimed=dollars(claimed.avg_cost), sum=book.cost_sum(),
+             recomputed=dollars(again["avg_cost"])),
+        note(NOTE_TEXTS, "book_reduction", claimed=percent(claimed.reduction),
+             claimed_baseline=dollars(claimed.baseline_cost), recomputed=dollars(again["avg_cost"]),
+             vs_claimed=percent(again["reduction_vs_claimed_baseline"], 1),
+             table_baseline=dollars(again["table_baseline_cost"]),
+             vs_own=percent(again["reduction_vs_table_baseline"], 1)),
+        note(NOTE_TEXTS, "book_monthly", requests=f"{book.MONTHLY_REQUESTS:,}", monthly=dollars(again["monthly"]),
+             claimed_monthly=dollars(claimed.monthly), saving=dollars(again["saving_vs_claimed_baseline"]),
+             claimed_saving=dollars(claimed.saving), saving_own=dollars(again["saving_vs_table_baseline"]),
+             table_baseline=dollars(again["table_baseline_cost"])),
+        note(NOTE_TEXTS, "book_latency", latency=f"{again['avg_latency_s']:.1f}", sum=book.latency_sum(),
+             table_baseline=f"{again['table_baseline_latency_s']:.1f}",
+             claimed_baseline=f"{claimed.baseline_latency_s:.1f}",
+             speedup_own=percent(again["speedup_vs_table_baseline"]), claimed_speedup=percent(claimed.speedup),
              run_mean=ours["mean_latency_ms"] / 1000, strong_mean=base["mean_latency_ms"] / 1000,
              run_p95=ours["p95_latency_ms"] / 1000, strong_p95=base["p95_latency_ms"] / 1000),
-        note(NOTE_TEXTS, "book_simulated", requests=len(day.traffic), simple_found=found * 100,
+        note(NOTE_TEXTS, "book_simulated", requests=f"{len(day.traffic):,}", simple_found=found * 100,
              to_strong=ours["strong_share"] * 100, run_cost=ours["avg_cost_per_request_usd"]),
-        note(NOTE_TEXTS, "book_quality", run=ours["mean_quality"] * 100, base=base["mean_quality"] * 100),
+        note(NOTE_TEXTS, "book_quality", claimed=percent(claimed.success),
+             claimed_baseline=percent(claimed.baseline_success), run=ours["mean_quality"] * 100,
+             base=base["mean_quality"] * 100),
         note(NOTE_TEXTS, "book_premium", **by_tier),
         note(NOTE_TEXTS, "book_keywords", share=_share_inside_a_word(day) * 100),
         note(NOTE_TEXTS, "book_windows", **{f"{role}_book": f"{book.MODELS[m]['max_tokens']:,}"
@@ -478,7 +516,7 @@ def _share_inside_a_word(day: Day) -> float:
 
 
 def _prices_per_1k() -> dict[str, str]:
-    out = {}
+    out = {"weak_book": book.dollars(book.MODELS[WEAK]["cost_per_1k_tokens"])}
     for role, model in (("weak", WEAK), ("strong", STRONG), ("specialist", SPECIALIST)):
         spec = profile(model)
         out[f"{role}_in"] = f"${spec.price_in_per_1m / 1000:.4f}"
@@ -495,7 +533,7 @@ def _stale_notes(shift: Mapping[str, Any]) -> list[Note]:
         notes.append(note(NOTE_TEXTS, "retune_impossible", pgr=before["pgr"] * 100))
     elif after["pgr"] < before["pgr"]:
         notes.append(note(NOTE_TEXTS, "retune", pgr=before["pgr"] * 100, threshold=again["knob"],
-                          share=again["strong_share"] * 100))
+                          share=again["strong_share"] * 100, reached=again["pgr"] * 100))
     return notes
 
 
@@ -508,7 +546,7 @@ COMPONENT = Component(
         CodeRef(gettext_noop("The context-window guard"), guarded),
         CodeRef(gettext_noop("Our classifier"), classify),
         CodeRef(gettext_noop("The chapter's classifier, exactly"), book.classify_task),
-        CodeRef(gettext_noop("The chapter's selection rules, exactly"), book.select_model),
+        CodeRef(gettext_noop("The chapter's selection rules, exactly"), book.select_for_class),
         CodeRef(gettext_noop("The cascade"), build_cascade),
         CodeRef(gettext_noop("RouteLLM's CPT and APGR"), routellm.cpt),
     ),

@@ -251,6 +251,3 @@ def summary(out: Outcome, monthly_requests: int) -> dict[str, Any]:
         "model_shares": {model: float((out.answered_by == i).mean()) if n else 0.0
                          for i, model in enumerate(MODELS)},
     }
-
-
-

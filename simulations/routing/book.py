@@ -67,9 +67,13 @@ def classify_task(prompt: str, context: str = "") -> TaskComplexity:
 
 def select_model(prompt: str, context: str = "", user_tier: str = "free",
                  priority: str = "balanced") -> str:
-    """The chapter's ``ModelRouter.select_model``, unchanged (it never looks at a context window)."""
+    """The chapter's ``ModelRouter.select_model``: classify, then its branches (it never looks at a context window)."""
     complexity = classify_task(prompt, context)
+    return select_for_class(complexity, user_tier, priority)
 
+
+def select_for_class(complexity: TaskComplexity, user_tier: str, priority: str) -> str:
+    """The branches of the chapter's ``select_model`` after ``classify_task``, unchanged."""
     if user_tier == "free":
         return "gpt-3.5-turbo"
 
@@ -112,22 +116,52 @@ RULE_TEXTS = {
     "book_code_keyword": gettext_noop(
         "Code keyword “%(keyword)s” found in “%(word)s”: SPECIALIZED (checked first)."),
     "book_long": gettext_noop(
-        "Prompt and context are %(chars)s characters, over 10,000 (characters, not tokens): COMPLEX."),
+        "Prompt and context are %(chars)s characters, over %(limit)s (characters, not tokens): COMPLEX."),
     "book_complex_keyword": gettext_noop("Keyword “%(keyword)s” found in “%(word)s”: COMPLEX."),
     "book_simple_keyword": gettext_noop(
-        "Under 100 characters and keyword “%(keyword)s” found in “%(word)s”: SIMPLE."),
+        "Under %(limit)s characters and keyword “%(keyword)s” found in “%(word)s”: SIMPLE."),
     "book_medium": gettext_noop("No keyword matched: MEDIUM, the default."),
-    "book_free": gettext_noop("Free tier: always gpt-3.5-turbo, whatever the task."),
-    "book_simple": gettext_noop("SIMPLE: gpt-3.5-turbo."),
-    "book_specialized": gettext_noop("SPECIALIZED: claude-3-opus."),
-    "book_complex_cost": gettext_noop("COMPLEX with priority cost: gpt-3.5-turbo."),
-    "book_complex_quality": gettext_noop("COMPLEX with priority quality: gpt-4."),
-    "book_complex_enterprise": gettext_noop("COMPLEX, priority %(priority)s, enterprise tier: gpt-4."),
+    "book_free": gettext_noop("Free tier: always %(model)s, whatever the task."),
+    "book_simple": gettext_noop("SIMPLE: %(model)s."),
+    "book_specialized": gettext_noop("SPECIALIZED: %(model)s."),
+    "book_complex_cost": gettext_noop("COMPLEX with priority cost: %(model)s."),
+    "book_complex_quality": gettext_noop("COMPLEX with priority quality: %(model)s."),
+    "book_complex_enterprise": gettext_noop("COMPLEX, priority %(priority)s, enterprise tier: %(model)s."),
     "book_complex_other": gettext_noop(
-        "COMPLEX, priority %(priority)s, %(tier)s tier: gpt-3.5-turbo, a weaker model than a MEDIUM task gets."),
-    "book_medium_speed": gettext_noop("MEDIUM with priority speed: gpt-3.5-turbo."),
-    "book_medium_other": gettext_noop("MEDIUM: gpt-4."),
+        "COMPLEX, priority %(priority)s, %(tier)s tier: %(model)s, a weaker model than a MEDIUM task gets."),
+    "book_medium_speed": gettext_noop("MEDIUM with priority speed: %(model)s."),
+    "book_medium_other": gettext_noop("MEDIUM: %(model)s."),
 }
+
+
+@dataclass(frozen=True)
+class Check:
+    """The check of ``classify_task`` that decided a prompt's class, and the keyword it found where."""
+
+    rule: str  # a key of RULE_TEXTS
+    keyword: str = ""
+    at: int = -1  # where the keyword starts in the prompt
+
+
+def deciding_check(prompt: str, context: str = "") -> Check:
+    """Which of ``classify_task``'s checks fired, in the code's own order (``any()`` stops at the first keyword)."""
+    lower = prompt.lower()
+
+    def first(keywords: list[str]) -> tuple[str, int] | None:
+        for keyword in keywords:
+            if keyword in lower:
+                return keyword, lower.find(keyword)
+        return None
+
+    if hit := first(CODE_KEYWORDS):
+        return Check("book_code_keyword", *hit)
+    if len(prompt) + len(context) > LONG_CHARS:
+        return Check("book_long")
+    if hit := first(COMPLEX_KEYWORDS):
+        return Check("book_complex_keyword", *hit)
+    if len(prompt) < SHORT_CHARS and (hit := first(SIMPLE_KEYWORDS)):
+        return Check("book_simple_keyword", *hit)
+    return Check("book_medium")
 
 
 def _word_around(text: str, start: int, length: int) -> str:
@@ -148,69 +182,43 @@ def _word_around(text: str, start: int, length: int) -> str:
     return ("…" if left > 0 else "") + snippet + ("…" if right < len(text) else "")
 
 
-def _first_hit(prompt: str, keywords: list[str]) -> tuple[str, str] | None:
-    lower = prompt.lower()
-    for keyword in keywords:  # any() stops at the first keyword of the list that matches
-        at = lower.find(keyword)
-        if at >= 0:
-            return keyword, _word_around(prompt, at, len(keyword))
-    return None
-
-
 def keyword_inside_a_word(prompt: str, context: str = "") -> bool:
     """Whether the keyword that decided the class was found inside a longer word ("define" in "undefined")."""
+    check = deciding_check(prompt, context)
+    if not check.keyword:
+        return False
     lower = prompt.lower()
-    checks = [CODE_KEYWORDS]
-    if len(prompt) + len(context) <= LONG_CHARS:
-        checks.append(COMPLEX_KEYWORDS)
-        if len(prompt) < SHORT_CHARS:
-            checks.append(SIMPLE_KEYWORDS)
-    for keywords in checks:
-        for keyword in keywords:
-            at = lower.find(keyword)
-            if at >= 0:
-                before = lower[at - 1] if at > 0 else " "
-                after = lower[at + len(keyword)] if at + len(keyword) < len(lower) else " "
-                return before.isalnum() or after.isalnum()
-    return False
+    end = check.at + len(check.keyword)
+    before = lower[check.at - 1] if check.at > 0 else " "
+    after = lower[end] if end < len(lower) else " "
+    return before.isalnum() or after.isalnum()
 
 
 def explain_class(prompt: str, context: str = "") -> Note:
-    """Which of ``classify_task``'s checks fired, and on which word (same order as the code)."""
-    hit = _first_hit(prompt, CODE_KEYWORDS)
-    if hit:
-        return note(RULE_TEXTS, "book_code_keyword", keyword=hit[0], word=hit[1])
-    chars = len(prompt) + len(context)
-    if chars > LONG_CHARS:
-        return note(RULE_TEXTS, "book_long", chars=f"{chars:,}")
-    hit = _first_hit(prompt, COMPLEX_KEYWORDS)
-    if hit:
-        return note(RULE_TEXTS, "book_complex_keyword", keyword=hit[0], word=hit[1])
-    hit = _first_hit(prompt, SIMPLE_KEYWORDS)
-    if len(prompt) < SHORT_CHARS and hit:
-        return note(RULE_TEXTS, "book_simple_keyword", keyword=hit[0], word=hit[1])
-    return note(RULE_TEXTS, "book_medium")
+    """Which of ``classify_task``'s checks fired, and on which word."""
+    check = deciding_check(prompt, context)
+    if check.keyword:
+        limit = {"limit": SHORT_CHARS} if check.rule == "book_simple_keyword" else {}
+        return note(RULE_TEXTS, check.rule, keyword=check.keyword,
+                    word=_word_around(prompt, check.at, len(check.keyword)), **limit)
+    if check.rule == "book_long":
+        return note(RULE_TEXTS, "book_long", chars=f"{len(prompt) + len(context):,}", limit=f"{LONG_CHARS:,}")
+    return note(RULE_TEXTS, check.rule)
 
 
 def explain_selection(complexity: TaskComplexity, tier: str, priority: str) -> Note:
-    """Which branch of ``select_model`` returned (same order as the code)."""
+    """Which branch of ``select_model`` returned, naming the model it returned."""
+    model = select_for_class(complexity, tier, priority)
     if tier == "free":
-        return note(RULE_TEXTS, "book_free")
-    if complexity == TaskComplexity.SIMPLE:
-        return note(RULE_TEXTS, "book_simple")
-    if complexity == TaskComplexity.SPECIALIZED:
-        return note(RULE_TEXTS, "book_specialized")
-    if complexity == TaskComplexity.COMPLEX:
-        if priority == "cost":
-            return note(RULE_TEXTS, "book_complex_cost")
-        if priority == "quality":
-            return note(RULE_TEXTS, "book_complex_quality")
-        if tier == "enterprise":
-            return note(RULE_TEXTS, "book_complex_enterprise", priority=priority)
-        return note(RULE_TEXTS, "book_complex_other", priority=priority, tier=tier)
-    if priority == "speed":
-        return note(RULE_TEXTS, "book_medium_speed")
-    return note(RULE_TEXTS, "book_medium_other")
+        rule = "book_free"
+    elif complexity in (TaskComplexity.SIMPLE, TaskComplexity.SPECIALIZED):
+        rule = f"book_{complexity.value}"
+    elif complexity == TaskComplexity.COMPLEX:
+        rule = {"cost": "book_complex_cost", "quality": "book_complex_quality"}.get(
+            priority, "book_complex_enterprise" if tier == "enterprise" else "book_complex_other")
+    else:
+        rule = "book_medium_speed" if priority == "speed" else "book_medium_other"
+    return note(RULE_TEXTS, rule, model=model, priority=priority, tier=tier)
 
 
 # -- the chapter's "expected results", and its arithmetic redone -------------------------
@@ -243,6 +251,28 @@ class Claims:
 CLAIMED = Claims()
 
 
+def dollars(value: float) -> str:
+    """A dollar figure as the chapter writes it: $0.05, $0.011, $0.0132, $11,000."""
+    return f"${value:,.0f}" if value >= 100 else "$" + f"{value:.4f}".rstrip("0").rstrip(".")
+
+
+def percent(share: float, digits: int = 0) -> str:
+    return f"{share * 100:.{digits}f}%"
+
+
+def cost_sum() -> str:
+    """Its average cost as a sum over its mix: "60% × $0.002 + 30% × $0.03 + 10% × $0.03"."""
+    return " + ".join(f"{percent(share)} × {dollars(PRICE_PER_REQUEST[TABLE_MODEL[c]])}" for c, share in MIX.items())
+
+
+def latency_sum() -> str:
+    """Its average latency as a sum over the models of its table, in seconds: "60% × 1.5 + 40% × 3.0"."""
+    shares: dict[str, float] = {}
+    for c, share in MIX.items():
+        shares[TABLE_MODEL[c]] = shares.get(TABLE_MODEL[c], 0.0) + share
+    return " + ".join(f"{percent(share)} × {MODELS[m]['avg_latency']:.1f}" for m, share in shares.items())
+
+
 def recompute() -> dict[str, float]:
     """The chapter's results recomputed from its own inputs (mix, per-request prices, latency table)."""
     avg_cost = sum(share * PRICE_PER_REQUEST[TABLE_MODEL[c]] for c, share in MIX.items())
@@ -271,23 +301,6 @@ def recompute() -> dict[str, float]:
 
 def code_cost_by_tier(priority: str = "balanced") -> dict[str, float]:
     """Average per-request price if its own ``select_model`` routed its mix (classified perfectly), per tier."""
-    enum = {c.value: c for c in TaskComplexity}
-    out = {}
-    for tier in ("free", "premium", "enterprise"):
-        out[tier] = sum(share * PRICE_PER_REQUEST[_select_for(enum[c], tier, priority)] for c, share in MIX.items())
-    return out
-
-
-def _select_for(complexity: TaskComplexity, tier: str, priority: str) -> str:
-    """``select_model``'s branches for a known class (the same branches, without classifying a prompt)."""
-    if tier == "free" or complexity == TaskComplexity.SIMPLE:
-        return "gpt-3.5-turbo"
-    if complexity == TaskComplexity.SPECIALIZED:
-        return "claude-3-opus"
-    if complexity == TaskComplexity.COMPLEX:
-        if priority == "cost":
-            return "gpt-3.5-turbo"
-        if priority == "quality":
-            return "gpt-4"
-        return "gpt-4" if tier == "enterprise" else "gpt-3.5-turbo"
-    return "gpt-3.5-turbo" if priority == "speed" else "gpt-4"
+    return {tier: sum(share * PRICE_PER_REQUEST[select_for_class(TaskComplexity(c), tier, priority)]
+                      for c, share in MIX.items())
+            for tier in ("free", "premium", "enterprise")}

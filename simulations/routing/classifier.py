@@ -115,7 +115,7 @@ REASON_TEXTS = {
     "explain": gettext_noop("Explanation cue: %(cue)s (+%(step)s)."),
     "simple": gettext_noop("Look-up cue: %(cue)s (%(step)s)."),
     "brief": gettext_noop("Asks for a short answer: %(cue)s (%(step)s)."),
-    "code": gettext_noop("A coding task: %(cue)s (+%(step)s; class specialized)."),
+    "code": gettext_noop("A coding task: %(cue)s (+%(step)s; the class is coding, whatever the score)."),
     "long_prompt": gettext_noop("A long prompt: %(tokens)s tokens (+%(step)s)."),
     "parts": gettext_noop("Several questions or parts: %(parts)s (+%(step)s)."),
     "score": gettext_noop("Score %(score)s: %(kind)s (simple below %(low)s, complex from %(high)s)."),

@@ -8,21 +8,16 @@ and a *specialist* with a long context window.
 
 from __future__ import annotations
 
-from ..profiles import ModelProfile, profile
+from ..profiles import profile
 
 WEAK = "gpt-3.5-turbo"
 STRONG = "gpt-4"
 SPECIALIST = "claude-3-opus"
 MODELS: tuple[str, ...] = (WEAK, STRONG, SPECIALIST)
-INDEX = {name: i for i, name in enumerate(MODELS)}
 
 # Every call asks for at most this many answer tokens (max_tokens), so a request
 # fits a model when its prompt leaves this much room in the context window.
 ANSWER_BUDGET = 1024
-
-
-def spec(model: str) -> ModelProfile:
-    return profile(model)
 
 
 def room_needed(input_tokens: int) -> int:

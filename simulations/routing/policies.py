@@ -75,8 +75,8 @@ class Route:
 
 ROUTE_TEXTS = {
     "strongest": gettext_noop("Everything goes to the strong model, %(model)s."),
-    "length_short": gettext_noop("%(chars)s characters, under 50: the weak model, %(model)s."),
-    "length_long": gettext_noop("%(chars)s characters, 50 or more: the strong model, %(model)s."),
+    "length_short": gettext_noop("%(chars)s characters, under %(limit)s: the weak model, %(model)s."),
+    "length_long": gettext_noop("%(chars)s characters, %(limit)s or more: the strong model, %(model)s."),
     "improved": gettext_noop("Class %(kind)s with priority %(priority)s: %(model)s."),
     "free_tier": gettext_noop("Free tier: only %(model)s may be used."),
     "threshold_strong": gettext_noop("Score %(score)s is at or above the threshold %(threshold)s: %(model)s."),
@@ -135,9 +135,9 @@ def length_only(request: Request) -> Route:
     chars = len(request.prompt)
     if chars < LENGTH_LIMIT:
         return guarded("length", request, WEAK, MODELS, "short",
-                       [note(ROUTE_TEXTS, "length_short", chars=chars, model=WEAK)])
+                       [note(ROUTE_TEXTS, "length_short", chars=chars, limit=LENGTH_LIMIT, model=WEAK)])
     return guarded("length", request, STRONG, MODELS, "long",
-                   [note(ROUTE_TEXTS, "length_long", chars=chars, model=STRONG)])
+                   [note(ROUTE_TEXTS, "length_long", chars=chars, limit=LENGTH_LIMIT, model=STRONG)])
 
 
 def book_router(request: Request) -> Route:

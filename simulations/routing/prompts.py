@@ -236,12 +236,12 @@ def _chinese(articles: int, seed: int) -> str:
     return "\n".join(parts)
 
 
-# key -> (language, label, builder arguments)
+# key -> (language, sections or articles, seed)
 _DOCUMENTS = {
-    "en-report": ("en", 52, 11),  # ~2,600 tokens but over 10,000 characters
+    "en-report": ("en", 52, 11),  # ~3,500 tokens but over 10,000 characters
     "en-manual": ("en", 450, 12),  # ~30,000 tokens: only the 200K window takes it
     "zh-contract": ("zh", 130, 13),  # under 10,000 characters, yet more tokens than gpt-4's window
-    "zh-records": ("zh", 330, 14),  # ~26,000 tokens: past gpt-3.5-turbo's window too
+    "zh-records": ("zh", 330, 14),  # ~22,000 tokens: past gpt-3.5-turbo's window too
 }
 DOCUMENT_KEYS: tuple[str, ...] = tuple(_DOCUMENTS)
 
@@ -258,10 +258,6 @@ def document_size(key: str) -> tuple[int, int]:
     """(characters, tokens with the chapter's OpenAI tokenizer) of document ``key``."""
     text = document(key)
     return len(text), count_tokens(text, "cl100k_base")
-
-
-def document_lang(key: str) -> str:
-    return _DOCUMENTS[key][0]
 
 
 def documents_in(lang: str) -> tuple[str, ...]:

@@ -11,9 +11,9 @@ estimate of that cost beside it.
 from __future__ import annotations
 
 import zlib
-from functools import lru_cache
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from ..component import Note

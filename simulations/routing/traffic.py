@@ -80,11 +80,6 @@ def true_kind(traffic: Traffic) -> np.ndarray:
     return table[traffic.case]
 
 
-def complexity(traffic: Traffic) -> np.ndarray:
-    table = np.array([c.complexity for c in cases()])
-    return table[traffic.case]
-
-
 def language(traffic: Traffic) -> np.ndarray:
     """1 for Chinese, 0 for English."""
     table = np.array([c.lang == "zh" for c in cases()], dtype=np.int64)

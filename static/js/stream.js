@@ -117,6 +117,9 @@
     function setRunning(value) {
       running = value;
       startButton.disabled = false;
+      // A disabled button drops the focus to the page's top: keep the learner's
+      // place by moving it to Start, the next thing they may press.
+      if (!value && document.activeElement === stopButton) startButton.focus();
       stopButton.disabled = !value;
       // Read token by token, the reply would be a flood of announcements.
       output.setAttribute("aria-live", value ? "off" : "polite");

@@ -34,6 +34,8 @@ def _free_port() -> int:
 def daphne_server(timeout_s: float = 60.0):
     """Yield the base URL of a daphne process serving the app, and stop it afterwards."""
     port = _free_port()
+    # os.environ carries the test process's REDIS_URL (simulations.redis_server puts it
+    # there), so this server reads the result cache the session emptied (tests/conftest.py).
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
     daphne = Path(sys.executable).with_name("daphne")
     log_path = Path(env.get("VAR_DIR", ROOT / "var" / "test")) / f"daphne-{port}.log"

@@ -171,3 +171,20 @@ def test_minilm_still_confuses_direction_near_misses(minilm):
 @NEEDS_SEMANTIC
 def test_default_is_the_sentence_model_when_installed():
     assert default_embeddings().is_semantic is True
+
+
+def test_every_example_pair_has_its_quoted_minilm_score():
+    from simulations.caching import threshold
+
+    pairs, _ = threshold._pairs()
+    assert set(threshold.MINILM_SCORES) == set(pairs)
+
+
+@NEEDS_SEMANTIC
+def test_the_quoted_minilm_scores_are_what_the_model_computes(minilm):
+    """Lessons quote these figures where the model is not installed: they must be the model's."""
+    from simulations.caching import threshold
+
+    pairs = list(threshold.MINILM_SCORES)
+    for pair, score in zip(pairs, similarities(minilm, pairs)):
+        assert score == pytest.approx(threshold.MINILM_SCORES[pair], abs=1e-4), pair

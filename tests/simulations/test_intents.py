@@ -98,3 +98,14 @@ def test_inconsistent_catalogue_data_is_refused():
         intents._index((intents.Intent("odd", "x", 1.5, ("odd?",), "odd"),), ())
     with pytest.raises(ValueError, match="near-miss"):
         intents._index((dog,), (("translate-dog-fr", "translate-dog-xx"),))
+
+
+def test_chinese_wording_maps_to_the_same_intent_and_leaves_the_english_alone():
+    for intent_id, wording in intents.ZH_HANS.items():
+        assert intents.questions_in(intent_id, "zh-hans") == wording.questions
+        assert intents.questions_in(intent_id, "en") == intents.get(intent_id).questions
+        assert intents.answer_in(intent_id, "zh-Hans") == wording.answer
+        for question in wording.questions:
+            assert intents.intent_of(question) == intent_id
+    # An intent without a Chinese wording falls back to English.
+    assert intents.questions_in("enable-2fa", "zh-hans") == intents.get("enable-2fa").questions

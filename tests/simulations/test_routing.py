@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pytest
 
 from simulations.components import routing_flow
-from simulations.routing import accounting, book, classifier, routellm, tool
+from simulations.routing import accounting, book, classifier, prompts, routellm, tool
 from simulations.routing.chain import build_cascade, build_chain, mock_models, run_requests
 from simulations.routing.models import ANSWER_BUDGET, SPECIALIST, STRONG, WEAK, fits
 from simulations.routing.policies import (Request, book_router, improved, input_tokens, length_only,
@@ -69,6 +71,31 @@ def test_book_explains_which_check_fired_and_on_what():
     assert fired.code == "book_simple_keyword" and "undefined" in fired.data["word"]
     assert book.explain_class("什么是 Python？").code == "book_medium"
     assert book.explain_class("Summarize", document("en-report")).code == "book_long"
+
+
+CLASS_OF_RULE = {"book_code_keyword": X, "book_long": C, "book_complex_keyword": C, "book_simple_keyword": S,
+                 "book_medium": M}
+
+
+def test_the_explanation_follows_the_classifier_on_every_prompt():
+    for case in prompts.cases():
+        context = document(case.doc) if case.doc else ""
+        fired = book.explain_class(case.text, context)
+        assert CLASS_OF_RULE[fired.code] == book.classify_task(case.text, context).value, case.text
+    assert book.explain_class("what is " + "x" * 100).code == "book_medium"  # a keyword, but not short
+
+
+@pytest.mark.parametrize("tier", ["free", "premium", "enterprise"])
+@pytest.mark.parametrize("priority", ["balanced", "cost", "speed", "quality"])
+def test_the_selection_note_names_the_model_select_model_returns(tier, priority):
+    examples = {S: "What is Python?", M: "How does TLS work?", C: "Analyze the market", X: "Write code"}
+    for kind, prompt in examples.items():
+        complexity = book.classify_task(prompt)
+        assert complexity.value == kind
+        said = book.explain_selection(complexity, tier, priority)
+        assert said.data["model"] == book.select_model(prompt, "", tier, priority)
+        assert said.data["model"] in said.text
+        assert (said.code == "book_free") == (tier == "free")
 
 
 @pytest.mark.parametrize(("prompt", "tier", "priority", "model"), [
@@ -311,6 +338,30 @@ def test_the_book_preset_reproduces_its_arithmetic_and_says_where_it_differs():
     assert check["avg_cost"]["run"] > 1.5 * check["avg_cost"]["recomputed"]
 
 
+def test_the_notes_take_the_chapters_figures_from_its_constants(monkeypatch):
+    claimed = book.Claims(avg_cost=0.012, reduction=0.7, monthly=12_000, success=0.97)
+    monkeypatch.setattr(book, "CLAIMED", claimed)
+    monkeypatch.setattr(book, "MIX", {"simple": 0.5, "medium": 0.4, "complex": 0.1})
+    notes = {n.code: n.text for n in routing_flow.COMPONENT.execute({}, preset="book-32.5", seed=0).notes}
+    assert "to $0.012 a request" in notes["book_avg_cost"]
+    assert "50% × $0.002 + 40% × $0.03 + 10% × $0.03 = $0.016" in notes["book_avg_cost"]
+    assert "a 70% saving" in notes["book_reduction"] and "not $12,000" in notes["book_monthly"]
+    assert "(50% × 1.5 + 50% × 3.0, in seconds)" in notes["book_latency"]
+    assert "97% versus 99%" in notes["book_quality"]
+
+
+def test_the_chinese_notes_say_what_the_english_keywords_did():
+    notes = {n.code: n for n in routing_flow.COMPONENT.execute(
+        {"chinese_pct": "100", "code_pct": "30"}, seed=0).notes}
+    assert notes["book_chinese"].data["medium"] > 85
+    assert 0 < notes["book_chinese_code"].data["share"] < 50  # only the prompts that say "debug"
+    assert notes["book_chinese_lookups"].data["share"] == 100  # premium, balanced: MEDIUM goes to gpt-4
+    free = {n.code for n in routing_flow.COMPONENT.execute({"chinese_pct": "100", "tiers": "free"}, seed=0).notes}
+    assert "book_chinese" in free and "book_chinese_lookups" not in free  # a free user gets gpt-3.5-turbo
+    english = {n.code for n in routing_flow.COMPONENT.execute({"chinese_pct": "0"}, seed=0).notes}
+    assert not english & {"book_chinese", "book_chinese_code", "book_chinese_lookups"}
+
+
 def test_chinese_traffic_sends_the_chapters_router_to_gpt4():
     metrics = routing_flow.COMPONENT.execute({"chinese_pct": "100"}, seed=0).metrics["policies"]
     assert metrics["book"]["model_shares"]["gpt-4"] > 0.85
@@ -331,6 +382,8 @@ def test_a_tuned_threshold_goes_stale_on_tomorrows_traffic():
     assert shift["tomorrow"]["pgr"] < shift["today"]["pgr"] - 0.05
     assert shift["retuned"] is None or shift["retuned"]["strong_share"] > shift["tomorrow"]["strong_share"]
     assert "stale" in [n.code for n in result.notes]
+    retune = next(n for n in result.notes if n.code == "retune")
+    assert retune.data["reached"] >= retune.data["pgr"]  # the threshold it names does get back there
 
 
 def test_the_flow_accounts_for_every_request():
@@ -365,3 +418,9 @@ def test_the_prompt_box_refuses_bad_input():
         with pytest.raises(Exception) as refused:
             tool.parse({"prompt": "hi", field: value})
         assert refused.value.field == field
+
+
+def test_the_code_that_ran_shows_the_chapters_own_branches():
+    sources = {ref.title: inspect.getsource(ref.function) for ref in routing_flow.COMPONENT.code}
+    assert "elif complexity == TaskComplexity.COMPLEX:" in sources["The chapter's selection rules, exactly"]
+    assert "any(kw in prompt_lower for kw in CODE_KEYWORDS)" in sources["The chapter's classifier, exactly"]

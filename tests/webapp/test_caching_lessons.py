@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.webapp.html import text
+
 LESSONS = {"caching-basics": "s30-1", "cache-warmup": "s30-8", "multilevel-cache": "s32-3"}
 
 
@@ -20,7 +22,26 @@ def test_each_caching_lesson_renders_with_its_lab(client, language, slug, anchor
 def test_the_multilevel_lesson_starts_from_the_chapter_preset(client):
     html = client.get("/en/lessons/multilevel-cache/").content.decode()
     assert 'aria-current="true">book-32.3' in html
-    assert "L1" in html and "L2" in html
+    assert 'name="l1_size" value="1000"' in html and 'name="requests" value="200"' in html
+    # The chapter's notes appear only when the run used the preset's values.
+    notes = text(html, css_class="note", tag="aside")
+    assert "The chapter expects L1 ≈ 40% and L2 ≈ 35%" in notes
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_lesson_prose_quotes_the_simulations_figures(client, language):
+    from simulations.caching import threshold
+
+    pairs = threshold.reference_pairs()
+    basics = client.get(f"/{language}/lessons/caching-basics/").content.decode()
+    table = text(basics, id="s30-1-pairs-caption")  # the caption names the table
+    assert table
+    for key in ("capital-france", "enable-2fa/disable-2fa"):
+        for embedding in ("hashed", "minilm"):
+            assert f"<td>{pairs[key][embedding]:.3f}</td>" in basics
+    multilevel = client.get(f"/{language}/lessons/multilevel-cache/").content.decode()
+    errata = text(multilevel, css_class="errata", tag="aside")
+    assert "200" in errata and "50" in errata  # the floor and the chapter's claim, from book.figures_32_3()
 
 
 def test_bad_threshold_is_a_400_naming_the_field(client):

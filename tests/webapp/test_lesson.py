@@ -3,6 +3,8 @@
 import pytest
 from django.utils.html import escape
 
+from tests.webapp.html import text
+
 URL = "/en/lessons/batching-async/"
 HTMX_RESULT = {"HX-Request": "true", "HX-Target": "lab-batching-result"}
 HTMX_PANEL = {"HX-Request": "true", "HX-Target": "lab-batching"}
@@ -22,7 +24,9 @@ def test_full_page_has_lesson_text_and_live_result(client, language):
 
 def test_summary_is_translated(client):
     html = client.get("/zh-hans/lessons/batching-async/").content.decode()
-    assert "顺序" in html or "逐个" in html
+    summary = text(html, id="lab-batching-status")
+    assert summary.startswith("向 gpt-4o-mini 发送 10 个请求")
+    assert "requests" not in summary and "took" not in summary
 
 
 def test_htmx_rerun_returns_the_result_and_out_of_band_status(client):
@@ -31,7 +35,7 @@ def test_htmx_rerun_returns_the_result_and_out_of_band_status(client):
     html = response.content.decode()
     assert html.lstrip().startswith('<div id="lab-batching-result"')
     assert "<html" not in html and "<form" not in html  # the learner's fields are never replaced
-    assert 'id="lab-batching-status" class="status" role="status" aria-live="polite" hx-swap-oob="true">12 requests' in html
+    assert 'id="lab-batching-status" class="status" role="status" aria-live="polite" data-state="result" hx-swap-oob="true">12 requests' in html
     assert 'id="batching-requests_errors" class="errors" hx-swap-oob="true"></div>' in html  # cleared
     assert response["Vary"] == "HX-Request, HX-Target"
 
@@ -49,23 +53,29 @@ def test_share_link_carries_every_parameter_and_the_seed(client):
 
 
 @pytest.mark.parametrize(
-    ("query", "field", "message"),
+    ("query", "field", "label", "message"),
     [
-        ({"requests": 1000}, "requests", "must be at most 100"),
-        ({"requests": ""}, "requests", "a value is required"),
-        ({"requests": "many"}, "requests", "must be a number, got “many”"),
-        ({"requests": "2.5"}, "requests", "must be a whole number, got “2.5”"),
-        ({"model": "gpt-9"}, "model", "must be one of gpt-4o"),
-        ({"failure_rate": -1}, "failure_rate", "must be at least 0"),
-        ({"seed": -5}, "seed", "must be at least 0"),
+        ({"requests": 1000}, "requests", "Requests", "must be at most 100"),
+        ({"requests": ""}, "requests", "Requests", "a value is required"),
+        ({"requests": "many"}, "requests", "Requests", "must be a number, got “many”"),
+        ({"requests": "2.5"}, "requests", "Requests", "must be a whole number, got “2.5”"),
+        ({"model": "gpt-9"}, "model", "Model", "must be one of gpt-4o"),
+        ({"failure_rate": -1}, "failure_rate", "Failure rate", "must be at least 0"),
+        ({"seed": -5}, "seed", "Seed", "must be at least 0"),
     ],
 )
-def test_bad_input_is_a_400_with_the_message_beside_its_field(client, query, field, message):
+def test_bad_input_is_a_400_with_the_message_beside_its_field(client, query, field, label, message):
     response = client.get(URL, query)
     assert response.status_code == 400
     html = response.content.decode()
     assert f'<div id="batching-{field}_errors" class="errors"><p class="error">{escape(message)}' in html
-    assert f'{field}: {escape(message)}' in html  # the status line names the field and the problem
+    # The status line names the field as its label reads, and the problem.
+    assert text(html, id="lab-batching-status").startswith(f"{label}: {message}")
+
+
+def test_the_status_names_the_field_in_the_readers_language(client):
+    html = client.get("/zh-hans/lessons/batching-async/", {"failure_rate": -1}).content.decode()
+    assert text(html, id="lab-batching-status").startswith("失败率：")
 
 
 def test_bad_input_over_htmx_keeps_the_fields_and_the_last_result(client):

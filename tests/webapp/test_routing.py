@@ -146,3 +146,27 @@ def test_simulate_json_has_the_documented_metrics():
     for name in ("strongest", "book", "length", "improved", "threshold", "cascade"):
         assert {"avg_cost_per_request_usd", "p95_latency_ms", "mean_quality"} <= metrics["policies"][name].keys()
     assert metrics["baseline_avg_cost_per_request_usd"] == pytest.approx(0.03)
+
+
+def test_the_reasons_name_classes_tiers_and_priorities_in_the_readers_language(client):
+    zh = client.get(TOOL.format(lang="zh-hans"), {"prompt": "什么是 Python？"}, headers=RESULT).content.decode()
+    assert "类别为简单，优先级为平衡" in zh and "低于 0.3 为简单" in zh
+    reasons = zh.split('<ol class="route-reasons">')[1].split("</ol>")[0]
+    assert "balanced" not in reasons and "simple" not in reasons
+    book_zh = client.get(TOOL.format(lang="zh-hans"), {"prompt": "Analyze the market", "policy": "book"},
+                         headers=RESULT).content.decode()
+    assert "COMPLEX，优先级为平衡，高级用户：gpt-3.5-turbo" in book_zh
+    en = client.get(TOOL.format(lang="en"), {"prompt": "Write a Python function"}, headers=RESULT).content.decode()
+    assert "the class is coding" in en and "Class coding with priority balanced: claude-3-opus." in en
+
+
+def test_table_notes_sit_below_the_scrolling_tables(client):
+    html = client.get(LESSON.format(lang="en"), {"preset": "book-32.5"}).content.decode()
+    for key in ("routellm", "trace", "book"):
+        assert f'aria-describedby="lab-routing-flow-{key}-note"' in html
+        assert f'<p id="lab-routing-flow-{key}-note" class="table-note">' in html
+    assert "<caption>" not in html.split('id="lab-routing-flow-routellm"')[1].split("</details>")[0]
+    assert "73.6% · 56.0% with its own GPT-4 price" in html and "30.0% with its own GPT-4 latency" in html
+    assert "mix (60/30/10)" in html and "per request ($0.002, $0.03)" in html
+    zh = client.get(LESSON.format(lang="zh-hans"), {"preset": "book-32.5"}).content.decode()
+    assert "（$0.002、$0.03）" in zh

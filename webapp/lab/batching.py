@@ -46,7 +46,7 @@ def _timeline_chart(result: Result) -> Chart:
             traces.append({
                 "type": "bar", "name": _outcome_label(outcome), "orientation": "h",
                 "base": [r["start_s"] for r in rows], "x": [r["end_s"] - r["start_s"] for r in rows],
-                "y": [f"{strategy_label(r['strategy'])} #{r['request']}" for r in rows],
+                "y": [_call_label(r) for r in rows],
                 "marker": {"color": colour, "pattern": {"shape": pattern}},
                 "hovertemplate": "%{y}: %{base:.2f}–%{x:.2f} s<extra></extra>"})
     height = max(320, 14 * len({(r["strategy"], r["request"]) for r in shown}) + 80)
@@ -54,11 +54,16 @@ def _timeline_chart(result: Result) -> Chart:
                  yaxis={"autorange": "reversed", "automargin": True, "tickfont": {"size": 10}})
     table = Table(
         [_("Call"), _("Start (s)"), _("End (s)"), _("Outcome")],
-        [[f"{strategy_label(r['strategy'])} #{r['request']}", f"{r['start_s']:.2f}", f"{r['end_s']:.2f}",
+        [[_call_label(r), f"{r['start_s']:.2f}", f"{r['end_s']:.2f}",
           _outcome_label(r["outcome"])] for r in shown],
     )
     title = _("Timeline of calls (first %(n)s requests of each strategy)") % {"n": TIMELINE_ROWS}
     return Chart("timeline", title, fig, table)
+
+
+def _call_label(row) -> str:
+    # Translators: one call of the timeline, e.g. "abatch (max_concurrency) #3".
+    return _("%(strategy)s #%(request)s") % {"strategy": strategy_label(row["strategy"]), "request": row["request"]}
 
 
 def _outcome_label(outcome: str) -> str:
@@ -71,7 +76,9 @@ def _sweep_chart(result: Result) -> Chart:
         [{"type": "scatter", "x": [r["max_concurrency"] for r in rows], "y": [r["throughput_rps"] for r in rows],
           "mode": "lines+markers+text", "text": [f"{r['throughput_rps']:.1f}" for r in rows],
           "textposition": "top center", "name": _("throughput")}],
-        xaxis={"title": {"text": "max_concurrency"}, "type": "log"},
+        # Ticks at the values swept (1, 2, 4 ... 64), not at every power of ten's minor steps.
+        xaxis={"title": {"text": "max_concurrency"}, "type": "log",
+               "tickvals": [r["max_concurrency"] for r in rows]},
         yaxis={"title": {"text": _("requests per second")}, "rangemode": "tozero"})
     limit = result.params["rate_limit_rpm"]
     if limit:

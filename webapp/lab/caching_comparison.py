@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from simulations.caching.keyview import APART, MISSED, SHARED, WRONG
 from simulations.component import Result
 
-from .presentation import PERCENT, Chart, Presentation, Table, figure, marked, ms, pct
+from .presentation import PERCENT, Chart, Presentation, Table, figure, marked, ms, pct, sentences
 
 def strategy_label(name: str) -> str:
     return {
@@ -290,7 +290,7 @@ def summary(result: Result) -> str:
         "none_cost": f"${per['none']['cost_usd']:.4f}", "multi_cost": f"${per['multi_level']['cost_usd']:.4f}",
         "embedding": embedding_label(result.metrics["embedding"]["name"]),
     }
-    return " ".join([text, *_restart_and_warmup(per, params)])
+    return sentences([text, *_restart_and_warmup(per, params)])
 
 
 def _restarted(result: Result) -> bool:

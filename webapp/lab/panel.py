@@ -65,6 +65,7 @@ class Panel:
     query: str = ""  # every parameter and the seed: the link to exactly this result
     from_cache: bool = False
     status: int = 200
+    heading_level: int = 3  # "Try it": 3 inside a lesson's section, 2 on a page of its own
     pending: Pending | None = None  # a deferred part still to come, batch by batch
 
     @property
@@ -119,7 +120,7 @@ def build_panel(component_name: str, query: Mapping[str, Any], path: str,
                   presets=list(component.spec.presets), preset=preset, action=path,
                   default_preset=default_preset)
     if errors:
-        panel.refuse(_refusal(errors))
+        panel.refuse(_refusal(component, errors))
         return panel
     panel.query = _query(panel, values, seed)
     try:
@@ -130,7 +131,7 @@ def build_panel(component_name: str, query: Mapping[str, Any], path: str,
     except RunRefused as exc:
         panel.refuse(str(exc))
     except ParamError as error:  # a rule between several values, checked by the run itself
-        panel.refuse(_refusal([error]))
+        panel.refuse(_refusal(component, [error]))
     except redis.RedisError:
         panel.refuse(_("The result store (Redis) is not reachable right now; try again shortly."), status=503)
     return panel
@@ -141,12 +142,23 @@ def _get(query: Mapping[str, Any], name: str, default: Any = None) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _refusal(errors: list[ParamError]) -> str:
+def _refusal(component: Component, errors: list[ParamError]) -> str:
     if len(errors) == 1:
         error = errors[0]
-        return _("%(field)s: %(message)s") % {"field": error.field,
+        return _("%(field)s: %(message)s") % {"field": _field_label(component, error.field),
                                               "message": gettext(error.template) % error.data}
     return _("%(n)s values need fixing; see the messages next to the fields.") % {"n": len(errors)}
+
+
+def _field_label(component: Component, name: str) -> str:
+    """The field as the learner sees it beside its box ("Failure rate"), not its URL name."""
+    if name in component.spec.names:
+        return gettext(component.spec[name].label or name)
+    if name == "seed":
+        return str(forms.form_class(component).base_fields["seed"].label)
+    if name == "preset":
+        return _("Preset")
+    return name  # an unknown parameter: its own name is all there is
 
 
 def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int, defer: bool) -> None:

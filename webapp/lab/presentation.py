@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import plotly.io as pio
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 
 from simulations.component import CodeRef, Note, Result
@@ -140,6 +140,12 @@ def seconds(value: float) -> str:
 
 def usd(value: float, digits: int = 4) -> str:
     return f"${value:.{digits}f}"
+
+
+def sentences(parts: Sequence[str]) -> str:
+    """Sentences in the reader's language, one after another: spaced in English, not in Chinese."""
+    language = get_language() or ""
+    return ("" if language.lower().startswith("zh") else " ").join(part for part in parts if part)
 
 
 # -- the presentation of one component -------------------------------------------------

@@ -6,7 +6,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from simulations import registry
 
-from . import ab_dashboard, batching, caching_comparison, routing_flow
+from . import ab_dashboard, batching, caching_comparison, microservices, routing_flow
 from .presentation import Presentation
 
 PRESENTATIONS: dict[str, Presentation] = {
@@ -15,6 +15,7 @@ PRESENTATIONS: dict[str, Presentation] = {
         caching_comparison.PRESENTATION,
         routing_flow.PRESENTATION,
         ab_dashboard.PRESENTATION,
+        microservices.PRESENTATION,
     )
 }
 

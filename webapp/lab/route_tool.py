@@ -23,15 +23,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from simulations.component import Result
-from simulations.components.routing_flow import POLICY_LABELS
 from simulations.params import ParamError
 from simulations.routing import tool
 from simulations.routing.models import ANSWER_BUDGET
 from simulations.routing.policies import PRIORITIES, ROUTER_POLICIES, TIERS
 from simulations.routing.prompts import DOCUMENT_KEYS, document_size, language_of
 
-from .presentation import note_text, usd
-from .routing_labels import class_label, node_label, tier_label
+from .presentation import usd
+from .routing_labels import class_label, node_label, policy_label, priority_label, reason_text, tier_label
 
 DOM = "lab-routing-flow"
 BOX_ID = f"{DOM}-box"
@@ -59,11 +58,6 @@ def _document_label(key: str) -> str:
         "name": name, "chars": f"{chars:,}", "tokens": f"{tokens:,}"}
 
 
-def _choice(value: str) -> str:
-    return {"balanced": _("balanced"), "cost": _("cost"), "speed": _("speed"),
-            "quality": _("quality")}.get(value) or tier_label(value)
-
-
 def _facts(routed: tool.Routed) -> list[tuple[str, str]]:
     """What the box says about a routed prompt, as (term, detail) pairs in the reader's language."""
     route, ran = routed.route, routed.ran
@@ -72,11 +66,12 @@ def _facts(routed: tool.Routed) -> list[tuple[str, str]]:
         (_("Our classifier"), _("%(kind)s, score %(score)s (%(lang)s, %(tokens)s tokens)") % {
             "kind": class_label(ours.kind), "score": f"{ours.score:.2f}",
             "lang": _("Chinese") if ours.lang == "zh" else _("English"), "tokens": ours.prompt_tokens}),
-        (_("The chapter's classifier"), note_text(routed.book_rule)),
+        (_("The chapter's classifier"), reason_text(routed.book_rule)),
     ]
     if route.model:
         facts.append((_("Request as sent"), _(
-            "%(tokens)s tokens to %(model)s, whose window holds %(window)s (we keep %(budget)s for the answer)") % {
+            "%(tokens)s tokens to %(model)s, counting the chat format's few tokens per message and any attached "
+            "document; its window holds %(window)s (we keep %(budget)s for the answer)") % {
             "tokens": f"{route.input_tokens:,}", "model": route.model, "window": f"{routed.window:,}",
             "budget": f"{ANSWER_BUDGET:,}"}))
         facts.append((_("Known before the call"), _(
@@ -109,8 +104,8 @@ def box(query: Mapping[str, Any], defaults: Mapping[str, Any] | None = None,
     context: dict[str, Any] = {
         "dom": DOM, "box_id": BOX_ID, "result_id": RESULT_ID, "action": reverse("lab:route-tool"),
         "values": box_values(query, defaults), "max_chars": tool.MAX_PROMPT_CHARS,
-        "tiers": [(t, _choice(t)) for t in TIERS], "priorities": [(p, _choice(p)) for p in PRIORITIES],
-        "policies": [(p, gettext(POLICY_LABELS[p])) for p in ROUTER_POLICIES],
+        "tiers": [(t, tier_label(t)) for t in TIERS], "priorities": [(p, priority_label(p)) for p in PRIORITIES],
+        "policies": [(p, policy_label(p)) for p in ROUTER_POLICIES],
         "documents": [(d, _document_label(d)) for d in ("none", *DOCUMENT_KEYS)],
         "examples": [(text, _example_url(text, doc, defaults), "zh-Hans" if language_of(text) == "zh" else "en")
                      for text, doc in EXAMPLES],
@@ -129,9 +124,9 @@ def box(query: Mapping[str, Any], defaults: Mapping[str, Any] | None = None,
         return context, 400
     routed = tool.route_prompt(prompt, options)
     context.update(routed=routed, facts=_facts(routed), path_json=json.dumps(routed.path),
-                   reasons=[note_text(n) for n in routed.route.reasons],
+                   reasons=[reason_text(n) for n in routed.route.reasons],
                    route_path=[node_label(key) for key in routed.path],
-                   policy_label=gettext(POLICY_LABELS[routed.policy]))
+                   policy_label=policy_label(routed.policy))
     return context, 200
 
 

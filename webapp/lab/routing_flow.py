@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from simulations.component import Note, Result
 from simulations.components.routing_flow import SPEC
+from simulations.routing import book
 
 from . import route_tool
-from .routing_labels import class_label, node_label, policy_label, tier_label
-from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, note_text, pct, usd
+from .presentation import PERCENT, Chart, Presentation, Table, Widget, figure, marked, ms, pct, sentences, usd
+from .routing_labels import class_label, node_label, policy_label, reason_text, tier_label
 
 # Told apart by marker, dash and bar pattern as well as colour.
 STYLE = {
@@ -28,6 +31,9 @@ STYLE = {
 MODEL_COLOURS = {"gpt-3.5-turbo": "#2e7d32", "gpt-4": "#0b5cad", "claude-3-opus": "#6a1b9a",
                  "too-long": "#b42318", "refused": "#6b7280"}
 CLASS_PATTERNS = {"simple": "", "medium": "/", "complex": "x", "specialized": "."}
+# Where a policy's name sits beside its point: the chapter's router often lands on "all to gpt-4",
+# and the length rule near the left edge.
+LABEL_POSITION = {"book": "bottom center", "length": "top right"}
 
 
 def _policies(result: Result) -> Mapping[str, Mapping[str, Any]]:
@@ -135,7 +141,9 @@ def _quality_chart(result: Result) -> Chart:
     per = _policies(result)
     names = list(per)
     values = [per[n]["mean_quality"] * PERCENT for n in names]
-    fig = figure([_bar(names, values, [pct(per[n]["mean_quality"]) for n in names])], showlegend=False,
+    bar = _bar(names, values, [pct(per[n]["mean_quality"]) for n in names])
+    bar.update(textposition="outside")  # above the bar: a label on the patterns is hard to read
+    fig = figure([bar], showlegend=False,
                  # xgettext:no-python-format
                  yaxis={"title": {"text": _("% of requests answered right")}, "range": [0, 100]},
                  xaxis={"automargin": True})
@@ -186,7 +194,7 @@ def _frontier_chart(result: Result) -> Chart:
             label = _("%(policy)s at %(knob)s") % {"policy": label, "knob": f"{knob:.2f}"}
         traces.append({"type": "scatter", "mode": "markers+text", "name": label,
                        "x": [per[name]["avg_cost_per_request_usd"]], "y": [per[name]["mean_quality"] * PERCENT],
-                       "text": [policy_label(name)], "textposition": "top center",
+                       "text": [policy_label(name)], "textposition": LABEL_POSITION.get(name, "top center"),
                        "marker": {"symbol": symbol, "size": 13, "color": colour,
                                   "line": {"color": "#111827", "width": 1}}})
     fig = figure(traces, height=420, xaxis={"title": {"text": _("USD per request")}, "rangemode": "tozero"},
@@ -295,15 +303,17 @@ def summary(result: Result) -> str:
 
 def widgets(result: Result) -> list[Widget]:
     out = [Widget("lab/widgets/routing_flow_box.html", route_tool.box_context(result)),
-           Widget("lab/widgets/routing_flow_table.html", {"key": "routellm", "table": _routellm_table(result),
-                                                             "title": _("How good is the router? RouteLLM's scores")}),
-           Widget("lab/widgets/routing_flow_table.html", {"key": "trace", "table": _trace_table(result),
-                                                             "title": _("The first requests, through the real chain")})]
+           _table_widget("routellm", _("How good is the router? RouteLLM's scores"), _routellm_table(result)),
+           _table_widget("trace", _("The first requests, through the real chain"), _trace_table(result))]
     if result.metrics.get("book_preset"):
-        out.insert(1, Widget("lab/widgets/routing_flow_table.html",
-                             {"key": "book", "table": _book_table(result),
-                              "title": _("The chapter's figures, recomputed")}))
+        out.insert(1, _table_widget("book", _("The chapter's figures, recomputed"), _book_table(result)))
     return out
+
+
+def _table_widget(key: str, title: str, table: Table) -> Widget:
+    """A table that scrolls sideways on a phone, its caption as a note below that wraps to the screen."""
+    return Widget("lab/widgets/routing_flow_table.html",
+                  {"key": key, "title": title, "table": replace(table, caption=""), "note": table.caption})
 
 
 def _cpt(value: float | None) -> str:
@@ -325,7 +335,7 @@ def _trace_table(result: Result) -> Table:
     outcome = {"ok": _("answered"), "too_long": _("400: too long"), "refused": _("refused")}
     rows = []
     for row in result.trace:
-        why = " ".join(note_text(Note(n["code"], n["template"], n["data"])) for n in row["why"])
+        why = sentences([reason_text(Note(n["code"], n["template"], n["data"])) for n in row["why"]])
         model = row["model"] + (" ↑" if row["escalated"] else "")
         rows.append([row["request"], _shorten(row["prompt"]), tier_label(row["tier"]), class_label(row["kind"]),
                      model, outcome[row["outcome"]], f"{row['input_tokens']:,} / {row['output_tokens']:,}",
@@ -351,23 +361,27 @@ def _book_table(result: Result) -> Table:
         unit = row["unit"]
         recomputed = _value(row["recomputed"], unit) if row["recomputed"] is not None else _("not measured")
         if row.get("recomputed_own") is not None:
-            recomputed += " · " + _("%(v)s with its own GPT-4 price or latency") % {
-                "v": _value(row["recomputed_own"], unit)}
+            own = (_("%(v)s with its own GPT-4 latency") if row["claim"] == "speedup"
+                   else _("%(v)s with its own GPT-4 price"))
+            recomputed += " · " + own % {"v": _value(row["recomputed_own"], unit)}
         chapter = _value(row["chapter"], unit)
         run = _value(row["run"], unit)
         if row["claim"] == "success":
             chapter += " " + _("(all GPT-4: %(v)s)") % {"v": _value(row["baseline_chapter"], unit)}
             run += " " + _("(all gpt-4: %(v)s)") % {"v": _value(row["baseline_run"], unit)}
         rows.append([names[row["claim"]], chapter, recomputed, run])
-    caption = _("Recomputed: the chapter's own mix (60/30/10) and its prices per request ($0.002, $0.03). This run: "
+    caption = _("Recomputed: the chapter's own mix (%(mix)s) and its prices per request (%(prices)s). This run: "
                 "its router, as written, on %(n)s simulated requests with that mix.") % {
+        "mix": "/".join(f"{share * 100:.0f}" for share in book.MIX.values()),
+        "prices": pgettext("between the items of a list", ", ").join(
+            book.dollars(book.PRICE_PER_REQUEST[m]) for m in dict.fromkeys(book.TABLE_MODEL.values())),
         "n": f"{result.metrics['requests']:,}"}
     return Table([_("Figure"), _("The chapter says"), _("Its own numbers give"), _("This run")], rows, caption)
 
 
 def _value(value: float, unit: str) -> str:
-    if unit == "usd":  # as the chapter writes prices: $0.05, $0.011, $0.0132
-        return "$" + f"{value:.4f}".rstrip("0").rstrip(".") if value < 100 else _money(value)
+    if unit == "usd":
+        return book.dollars(value)
     if unit == "share":
         return pct(value)
     return _("%(n)s s") % {"n": f"{value:.2f}"}

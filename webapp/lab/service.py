@@ -107,6 +107,11 @@ def _cached(key: str, component: str, compute: Callable[[], T], dump: Callable[[
             return load(json.loads(cached)), True
         if redis.set(key + ":lock", "1", nx=True, ex=int(lock_s) + 1):
             try:
+                # Another process may have stored the value between our read and our lock.
+                cached = redis.get(key)
+                if cached is not None:
+                    metrics.count("llmopslab_result_cache_hits_total", component=component)
+                    return load(json.loads(cached)), True
                 value = _timed(component, compute)
                 redis.set(key, json.dumps(dump(value)), ex=settings.RESULT_CACHE_TTL_S or None)
             finally:

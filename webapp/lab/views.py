@@ -48,4 +48,5 @@ def component(request: HttpRequest, name: str) -> HttpResponse:
     if name not in registry.COMPONENTS:
         raise Http404(f"no component {name}")
     panel = build_panel(name, request.GET, request.path, defer=bool(request.htmx))
+    panel.heading_level = 2  # under the page's h1
     return respond(request, panel, "lab/component.html", {})

@@ -175,16 +175,18 @@ CHAPTER_32 = Chapter(
         Section(
             "32.1",
             _("From monolith to microservices"),
-            _("Compare one process that does chat, retrieval and model calls with the same work split into "
-              "services: load one function heavily and see where the monolith saturates, while the split "
-              "design scales only the hot service and contains its failures."),
+            _("Split a monolith into a gateway, chat, RAG, agent and memory services and an LLM orchestrator "
+              "fed by a queue: fail one service and see only the routes that need it degrade, then switch to "
+              "a monolith and watch one crash take every route down, and count what the extra network hops "
+              "cost."),
         ),
         Section(
             "32.2",
             _("Asynchronous message queues"),
-            _("Put a priority queue and a token-bucket rate limiter in front of slow model calls, hit them "
-              "with a burst of traffic, and watch queue length, waiting time per user tier and rejected "
-              "requests as you change worker count, bucket rate and capacity."),
+            _("Run a priority queue on Redis with workers that prefetch, acknowledge early or late, retry with "
+              "back-off and stop at a time limit; crash a worker and see what late acknowledgement saves and what "
+              "a visibility timeout delivers twice; then compare a token bucket, a sliding window and a fixed "
+              "window per user tier on the same traffic, with a 429 that says when to retry."),
         ),
         Section(
             "32.3",
@@ -198,9 +200,10 @@ CHAPTER_32 = Chapter(
         Section(
             "32.4",
             _("Load balancing and autoscaling"),
-            _("Drive an autoscaler with a traffic wave: set the scaling metric and target, the cool-down "
-              "and the replica limits, and follow replicas, queue length, latency and cost through the day,"
-              " including the lag before new replicas start to help."),
+            _("Drive an autoscaler that follows the Kubernetes HPA algorithm (one formula per metric, the "
+              "largest wins, a 10% tolerance, scale-up and scale-down policies, selectPolicy and stabilisation "
+              "windows) with CPU, memory, queue length and latency, including the start-up delay of new pods, "
+              "and check every row of the chapter's two scaling tables against it."),
         ),
         Section(
             "32.5",
@@ -257,6 +260,13 @@ LESSONS: tuple[Lesson, ...] = (
         title=_("Distributed caching: L1/L2 levels and semantic caches that expire"),
         component="caching-comparison",
         preset="book-32.3",
+    ),
+    Lesson(
+        slug="architecture",
+        sections=('32.1', '32.2', '32.4'),
+        title=_("Services, queues, rate limits and autoscaling"),
+        component="microservices",
+        preset=None,
     ),
     Lesson(
         slug="model-routing",

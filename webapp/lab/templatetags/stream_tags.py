@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import template
+from django.utils.translation import get_language
 
 from simulations import intents
 from simulations.profiles import PROFILES, ModelProfile
@@ -28,10 +29,11 @@ class StreamChoices:
 
 @register.simple_tag
 def stream_demo_choices() -> StreamChoices:
-    """Use as ``{% stream_demo_choices as demo %}``: needs nothing from the page's context."""
+    """Use as ``{% stream_demo_choices as demo %}``: the questions are in the page's language."""
+    language = get_language() or "en"
     return StreamChoices(
         models=tuple(PROFILES.values()),
         default_model=DEFAULT_MODEL,
-        questions=tuple(intents.get(intent).canonical for intent in QUESTION_INTENTS),
+        questions=tuple(intents.questions_in(intent, language)[0] for intent in QUESTION_INTENTS),
         max_question_chars=MAX_QUESTION_CHARS,
     )
