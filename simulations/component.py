@@ -80,13 +80,43 @@ class CodeRef:
 
 
 @dataclass(frozen=True)
+class Deferred:
+    """The slow part of a component's result, which a page may compute after the rest, batch by batch.
+
+    ``run`` gives the whole result in one call (what :class:`Component` runs for the
+    command line and the tests).  A page can instead show ``first(params, seed)`` at
+    once, then ask for the batches one request at a time and show how far it has
+    got: ``sizes(params)`` is how much work each batch is, in ``unit`` (marked with
+    gettext_noop, e.g. "repetitions"); ``batch(params, seed, index)`` is plain data
+    that depends on no other batch; ``complete(first, parts)`` gives exactly what
+    ``run`` gives.  With a single batch there is nothing to wait for.
+    """
+
+    unit: str
+    first: Callable[[Mapping[str, Value], int], Result]
+    sizes: Callable[[Mapping[str, Value]], list[int]]
+    batch: Callable[[Mapping[str, Value], int, int], Any]
+    complete: Callable[[Result, Sequence[Any]], Result]
+
+    def run(self, params: Mapping[str, Value], seed: int) -> Result:
+        first = self.first(params, seed)
+        parts = []
+        for index in range(len(self.sizes(params))):
+            clock.check_wall_limit()
+            parts.append(self.batch(params, seed, index))
+        return self.complete(first, parts)
+
+
+@dataclass(frozen=True)
 class Component:
     """A named simulation.
 
     ``name`` is the one name from module to URL: ``simulations/components/<name>.py``
     and ``webapp/lab/<name>.py`` with dashes as underscores, ``/<lang>/lab/<name>/``.
     ``title`` is marked with gettext_noop; ``section`` is the chapter section it
-    belongs to (e.g. '30.2'); ``code`` is what the lesson shows as the code that ran.
+    belongs to (e.g. '30.2'); ``code`` is what the lesson shows as the code that ran;
+    ``deferred``, when set, is a slow part that a page may fetch after the rest
+    (``run`` is then ``deferred.run``, the whole result).
     """
 
     name: str
@@ -95,6 +125,7 @@ class Component:
     spec: ParamSpec
     run: Callable[[Mapping[str, Value], int], Result]
     code: Sequence[CodeRef] = ()
+    deferred: Deferred | None = None
 
     def execute(self, raw: Mapping[str, Any], *, preset: str | None = None, seed: int = 0,
                 wall_limit_s: float | None = None) -> Result:
@@ -109,6 +140,19 @@ class Component:
         (by default :data:`clock.DEFAULT_WALL_LIMIT_S`)."""
         with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
             return self.run(params, seed)
+
+    def run_first(self, params: Mapping[str, Value], seed: int, wall_limit_s: float | None = None) -> Result:
+        """As :meth:`run_parsed`, without the deferred part (the whole result when there is none)."""
+        run = self.deferred.first if self.deferred else self.run
+        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
+            return run(params, seed)
+
+    def run_batch(self, params: Mapping[str, Value], seed: int, index: int, wall_limit_s: float | None = None) -> Any:
+        """Batch ``index`` of the deferred part, within ``wall_limit_s`` real seconds."""
+        if self.deferred is None:
+            raise ValueError(f"{self.name} has no deferred part")
+        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
+            return self.deferred.batch(params, seed, index)
 
 
 def code_version() -> str:

@@ -38,6 +38,8 @@ from .component import Result
 from .params import ParamError, Value
 
 COMPONENT_TARGET = "simulations.worker:run_component"
+FIRST_TARGET = "simulations.worker:run_first"  # a result without its deferred part
+BATCH_TARGET = "simulations.worker:run_batch"  # one batch of a deferred part
 _ZLIB_LEVEL = 6
 
 
@@ -109,10 +111,34 @@ def run_component(job: tuple[str, Mapping[str, Value], int, float]) -> bytes:
     return pack(registry.get(name).run_parsed(params, seed, wall_limit_s))
 
 
+def run_first(job: tuple[str, Mapping[str, Value], int, float]) -> bytes:
+    """As :func:`run_component`, without the component's deferred part."""
+    from . import registry
+
+    name, params, seed, wall_limit_s = job
+    return pack(registry.get(name).run_first(params, seed, wall_limit_s))
+
+
+def run_batch(job: tuple[str, Mapping[str, Value], int, int, float]) -> bytes:
+    """``(name, parsed params, seed, batch index, wall limit in s)`` -> that batch, packed."""
+    from . import registry
+
+    name, params, seed, index, wall_limit_s = job
+    return pack_data(registry.get(name).run_batch(params, seed, index, wall_limit_s))
+
+
 def pack(result: Result) -> bytes:
-    text = json.dumps(result.to_dict(), separators=(",", ":"), ensure_ascii=False)
-    return zlib.compress(text.encode(), _ZLIB_LEVEL)
+    return pack_data(result.to_dict())
 
 
 def unpack(data: bytes) -> Result:
-    return Result.from_dict(json.loads(zlib.decompress(data)))
+    return Result.from_dict(unpack_data(data))
+
+
+def pack_data(value: Any) -> bytes:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return zlib.compress(text.encode(), _ZLIB_LEVEL)
+
+
+def unpack_data(data: bytes) -> Any:
+    return json.loads(zlib.decompress(data))

@@ -5,33 +5,37 @@ Three parts, each real code from :mod:`simulations.experiments`:
 * an A/B test: units hashed into A or B (:mod:`..experiments.assignment`), looked
   at every ``peek_every_min`` minutes, analysed at the planned end with a
   fixed-horizon test and watched all along by the mSPRT (:mod:`..experiments.sequential`);
+* a canary release (:mod:`..experiments.canary`): steps, windows, rollback against
+  the baseline, between two mock service versions built from the model profiles;
 * the same experiment repeated over many seeds (:mod:`..experiments.repetitions`):
   false positives with no true difference, power with one, for one test at the
-  end, a test at every look, the sequential test and the chapter's rule;
-* a canary release (:mod:`..experiments.canary`): steps, windows, rollback against
-  the baseline, between two mock service versions built from the model profiles.
+  end, a test at every look, the sequential test and the chapter's rule.
+
+The repetitions are the slow part: ``run_experiment`` gives everything else, and
+the repetitions come in batches that a page fetches after it (:data:`DEFERRED`),
+showing progress; ``run`` does it all in one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..clock import check_wall_limit
-from ..component import CodeRef, Component, Note, Result, note
+from ..component import CodeRef, Component, Deferred, Note, Result, note
 from ..experiments import book, power, repetitions, sequential
-from ..experiments.abtest import Design, decide, run_once
-from ..experiments.assignment import BUCKETS, assign, biased_share, bucket
-from ..experiments.canary import CanaryConfig, CanaryController, ServiceVersion, WeightedRouter, judge_baseline, \
-    run_canary
-from ..experiments.stats import compare_proportions, srm_check
-from ..params import ParamError, Param, ParamSpec, Value
+from ..experiments.abtest import Design, run_once
+from ..experiments.assignment import bucket
+from ..experiments.canary import (DETECTION_POWER, CanaryConfig, CanaryController, ServiceVersion, detectable_increase,
+                                  judge_baseline, run_canary)
+from ..experiments.stats import compare_proportions, excess_errors_p_value, srm_check
+from ..params import Param, ParamError, ParamSpec, Value
 from ..profiles import PROFILES
-from ..text import gettext_noop
+from ..text import gettext_noop, percent, scientific
 
 # Caps that keep a run inside the time limit.
 MAX_UNITS = 200_000  # units hashed in one A/B run
-MAX_REPETITION_CELLS = 1_000_000  # repetitions x looks, per scenario
+MAX_REPETITION_CELLS = 500_000  # repetitions x looks, per scenario
 
 STEP_PLANS: dict[str, tuple[float, ...]] = {
     "5-15-30-50-100": (0.05, 0.15, 0.30, 0.50, 1.0),
@@ -110,20 +114,26 @@ SPEC = ParamSpec(
 
 
 def design_of(params: Mapping[str, Value]) -> Design:
-    return Design(baseline_rate=params["baseline_rate"], true_effect=params["true_effect"],
-                  traffic_per_min=params["traffic_per_min"], split=params["split"],
-                  duration_min=params["duration_min"], peek_every_min=min(params["peek_every_min"],
-                                                                          params["duration_min"]),
-                  alpha=params["alpha"], mde=params["mde"], biased_assignment=params["biased_assignment"])
+    """The A/B test these values describe; ParamError when they cannot run together."""
+    design = Design(baseline_rate=params["baseline_rate"], true_effect=params["true_effect"],
+                    traffic_per_min=params["traffic_per_min"], split=params["split"],
+                    duration_min=params["duration_min"],
+                    peek_every_min=min(params["peek_every_min"], params["duration_min"]),
+                    alpha=params["alpha"], mde=params["mde"], biased_assignment=params["biased_assignment"])
+    _check(params, design)
+    return design
 
 
-def _check_size(params: Mapping[str, Value], design: Design) -> None:
+def _check(params: Mapping[str, Value], design: Design) -> None:
     units = params["traffic_per_min"] * params["duration_min"]
     if units > MAX_UNITS:
         raise ParamError("duration_min", "invalid",
                          reason=f"traffic × duration is {units:,} users; at most {MAX_UNITS:,} per run")
-    if 1.0 < params["baseline_rate"] + params["true_effect"] or params["baseline_rate"] + params["true_effect"] < 0:
+    if not 0.0 <= params["baseline_rate"] + params["true_effect"] <= 1.0:
         raise ParamError("true_effect", "invalid", reason="the baseline rate plus the effect must lie in 0..1")
+    if params["baseline_rate"] + params["mde"] >= 1.0:
+        raise ParamError("mde", "invalid", reason="the baseline rate plus the minimum detectable effect must stay "
+                                                  "below 1")
     cells = params["repetitions"] * len(design.look_minutes())
     if cells > MAX_REPETITION_CELLS:
         raise ParamError("repetitions", "invalid",
@@ -144,24 +154,19 @@ def versions(params: Mapping[str, Value]) -> tuple[ServiceVersion, ServiceVersio
     return baseline, canary
 
 
-def run(params: Mapping[str, Value], seed: int) -> Result:
+def run_experiment(params: Mapping[str, Value], seed: int) -> Result:
+    """The A/B test, its plan and the canary release: everything but the repetitions."""
     design = design_of(params)
-    _check_size(params, design)
     ab = run_once(design, seed)
-    check_wall_limit()
     needed = power.required_sample_size(params["baseline_rate"], params["mde"], params["alpha"], params["power"],
                                         params["split"])
-    reps = repetitions.repeat(design, params["repetitions"], seed, progress=lambda done, total: check_wall_limit())
     baseline, canary_version = versions(params)
     config = canary_config(params)
     canary = run_canary(config, baseline, canary_version, params["traffic_per_min"], seed)
-    first_step = config.steps[0]
-    window_requests = params["traffic_per_min"] * params["window_min"]
-    detectable = power.detectable_increase(baseline.error_rate, window_requests * (1 - first_step),
-                                           window_requests * first_step, config.error_alpha)
     final = ab["final"]
     metrics = {
         "p_value": final["p_value"], "ci_low": final["ci_low"], "ci_high": final["ci_high"],
+        "ci_level": 1.0 - params["alpha"],
         "diff": final["diff"], "rate_a": final["rate_a"], "rate_b": final["rate_b"],
         "n_a": final["n_a"], "n_b": final["n_b"], "significant": final["significant"],
         "required_sample_size": needed["total"], "required_per_variant": {"a": needed["n_a"], "b": needed["n_b"]},
@@ -169,14 +174,14 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
         "decision": ab["decision"],
         "sequential_p_value": ab["sequential_p_value"],
         "sequential_stop_minute": ab["sequential_stop_minute"],
+        "always_valid_ci_low": ab["always_valid_ci"][0], "always_valid_ci_high": ab["always_valid_ci"][1],
         "peeking_stop_minute": ab["peeking_stop_minute"],
         "srm_p_value": ab["srm"]["p_value"], "srm_alert": ab["srm"]["alert"],
         "observed_share_b": ab["srm"]["observed_share_b"],
         "canary_outcome": canary["outcome"], "canary_final_weight": canary["final_weight"],
         "canary_reason": canary["reason"], "canary_end_minute": canary["end_minute"],
-        "canary_first_step_detectable_error_increase": detectable,
+        "canary_first_step_detectable_error_increase": _first_step_detectable(params, config, baseline),
         "baseline_error_rate": canary["baseline_error_rate"], "canary_error_rate": canary["canary_error_rate"],
-        "repetitions": reps,
     }
     series = {
         "ab_looks": ab["looks"],
@@ -188,7 +193,33 @@ def run(params: Mapping[str, Value], seed: int) -> Result:
     trace = [{"kind": "assignment", **row} for row in ab["first_units"]]
     trace += [{"kind": "canary", **event} for event in canary["events"]]
     return Result(component="ab-dashboard", params=dict(params), seed=seed, metrics=metrics, series=series,
-                  trace=trace, notes=_notes(params, metrics, canary, needed))
+                  trace=trace, notes=_notes(params, metrics, needed))
+
+
+def _first_step_detectable(params: Mapping[str, Value], config: CanaryConfig, baseline: ServiceVersion) -> float:
+    window_requests = params["traffic_per_min"] * params["window_min"]
+    first_step = config.steps[0]
+    return detectable_increase(config, baseline.error_rate, window_requests * (1 - first_step),
+                               window_requests * first_step)
+
+
+def repetition_sizes(params: Mapping[str, Value]) -> list[int]:
+    """Repetitions in each batch of the deferred part (A/A runs, then A/B runs)."""
+    plan = repetitions.plan(design_of(params), params["repetitions"])
+    return [sum(chunk.runs for chunk in batch) for batch in plan]
+
+
+def run_repetition_batch(params: Mapping[str, Value], seed: int, index: int) -> dict[str, dict[str, int]]:
+    design = design_of(params)
+    return repetitions.run_batch(design, repetitions.plan(design, params["repetitions"])[index], seed)
+
+
+def add_repetitions(result: Result, parts: Sequence[Mapping[str, Mapping[str, int]]]) -> Result:
+    """``result`` with the repetitions' rates in ``metrics.repetitions`` and the notes they support."""
+    params = result.params
+    reps = repetitions.summarise(design_of(params), params["repetitions"], parts)
+    return dataclasses.replace(result, metrics={**result.metrics, "repetitions": reps},
+                               notes=_repetition_notes(params, reps) + list(result.notes))
 
 
 def _weight_steps(events: list[dict[str, Any]]) -> list[list[float]]:
@@ -204,15 +235,15 @@ def _weight_steps(events: list[dict[str, Any]]) -> list[list[float]]:
 NOTE_TEXTS = {
     "peeking": gettext_noop(
         "Over %(runs)s A/A repetitions (no true difference), one test at the planned end was "
-        "significant in %(fixed)s of them, close to alpha = %(alpha)s; a test at each of the %(looks)s "
-        "looks, stopping at the first p < alpha, in %(peeking)s; the sequential test (mSPRT) in "
+        "significant in %(fixed)s of them, against the %(alpha)s that alpha allows; a test at each of the "
+        "%(looks)s looks, stopping at the first p < alpha, in %(peeking)s; the sequential test (mSPRT) in "
         "%(sequential)s."),
     "power": gettext_noop(
-        "With the true effect of %(effect)s, one test at the end detected it in %(fixed)s of the "
-        "repetitions and the sequential test in %(sequential)s, stopping on average at minute "
-        "%(stop)s: it pays for looking whenever it likes with some power at the planned horizon."),
+        "With a true effect of %(effect)s points, one test at the end detected it in %(fixed)s of the "
+        "repetitions and the sequential test in %(sequential)s, stopping at minute %(stop)s on average when it "
+        "did: the freedom to look at any time costs some power at the planned horizon."),
     "underpowered": gettext_noop(
-        "To detect %(mde)s with power %(power)s at alpha %(alpha)s, the test needs %(needed)s users "
+        "To detect %(mde)s points with power %(power)s at alpha %(alpha)s, the test needs %(needed)s users "
         "(%(minutes)s minutes at this traffic); it got %(got)s, so a miss says little."),
     "srm": gettext_noop(
         "Sample-ratio mismatch: B received %(share)s of users where the split says %(split)s "
@@ -220,8 +251,10 @@ NOTE_TEXTS = {
         "it is explained, so the decision is 'invalid'."),
     "canary_detect": gettext_noop(
         "At %(weight)s of %(rpm)s requests a minute, one %(window)s-minute window gives the canary about "
-        "%(requests)s requests: enough to notice an error rate %(increase)s above the baseline's "
-        "%(base)s (one-sided test at 1%%, power 80%%), not a smaller one."),
+        "%(requests)s requests. Read at the window's end, the health rule (an excess of more than %(margin)s "
+        "points that an exact one-sided test at %(alpha)s calls real) catches a canary failing %(rate)s of its "
+        "requests, %(increase)s points above the baseline's %(base)s, %(power)s of the time; smaller rises mostly "
+        "go unnoticed."),
     "canary_too_little": gettext_noop(
         "The canary saw fewer than %(min)s requests in its window, too few to judge, so it was not "
         "promoted: raise the traffic, the first step or the window."),
@@ -235,18 +268,19 @@ NOTE_TEXTS = {
         "Applied to this run's repetitions, the chapter's rule (rates more than 0.05 apart) called "
         "%(fp)s of the A/A tests significant, and it ignores every real effect smaller than 0.05."),
     "book_steps": gettext_noop(
-        "The chapter's docstring promises 5%% → 15%% → 30%% → 50%% → 100%%, but its loop adds 10 points "
+        "The chapter's docstring promises %(promised)s, but its loop adds 10 points "
         "each time: %(steps)s, %(n)s steps and %(minutes)s minutes of observation instead of %(promised_n)s "
         "and %(promised_minutes)s; the weights also drift in floating point (%(drift)s)."),
     "book_first_step": gettext_noop(
-        "The chapter's deploy_canary never reads the first step's verdict: whatever the 5%% window "
-        "shows, the rollout goes on to 15%%."),
+        "The chapter's deploy_canary never reads the first step's verdict: whatever the %(first)s window "
+        "shows, the rollout goes on to %(second)s."),
     "book_threshold": gettext_noop(
-        "At 5%% of %(rpm)s requests a minute the canary gets %(per_min)s requests a minute, and the "
-        "chapter checks each minute alone against an absolute 5%%: one error in a minute is already "
-        "above it, so a healthy canary with a %(err)s error rate trips a 30-minute window at 5%% with "
-        "probability %(trip)s. At full traffic, an error rate ten times the baseline's (%(tenfold)s) "
-        "stays under the bar."),
+        "At %(first)s of %(rpm)s requests a minute the canary gets %(per_min)s requests a minute, and the "
+        "chapter checks each minute alone against an absolute 5%%: one error in a minute of fewer than 20 "
+        "requests is already above it. A healthy canary with the baseline's %(err)s error rate trips the "
+        "%(second)s window with probability %(trip)s, and gets through the whole release only %(survives)s of "
+        "the time. Yet with enough traffic for a minute's rate to settle, an error rate ten times the "
+        "baseline's (%(tenfold)s) passes every check."),
     "book_hash": gettext_noop(
         "The chapter's md5 %% 100 has only 100 buckets: a 0.5%% canary split gets %(half_pct)s of "
         "users. Its cumulative float shares give a 10/20/70 split %(shares)s, and shares that add up "
@@ -254,34 +288,18 @@ NOTE_TEXTS = {
 }
 
 
-def _fmt_pct(x: float, digits: int = 1) -> str:
-    return f"{x * 100:.{digits}f}%"
-
-
-def _notes(params: Mapping[str, Value], m: Mapping[str, Any], canary: Mapping[str, Any],
-           needed: Mapping[str, int]) -> list[Note]:
-    reps = m["repetitions"]
-    notes = [note(NOTE_TEXTS, "peeking", runs=reps["runs"], fixed=_fmt_pct(reps["false_positive_rate_fixed"]),
-                  alpha=params["alpha"], looks=reps["looks"], peeking=_fmt_pct(reps["false_positive_rate_peeking"]),
-                  sequential=_fmt_pct(reps["false_positive_rate_sequential"]))]
-    if "power_fixed" in reps:
-        stop = reps.get("sequential_mean_stop_minute")
-        notes.append(note(NOTE_TEXTS, "power", effect=params["true_effect"], fixed=_fmt_pct(reps["power_fixed"]),
-                          sequential=_fmt_pct(reps["power_sequential"]),
-                          stop=f"{stop:.0f}" if stop is not None else "-"))
+def _notes(params: Mapping[str, Value], m: Mapping[str, Any], needed: Mapping[str, int]) -> list[Note]:
+    notes = []
     got = m["n_a"] + m["n_b"]
     if got < needed["total"]:
-        notes.append(note(NOTE_TEXTS, "underpowered", mde=params["mde"], power=params["power"],
-                          alpha=params["alpha"], needed=needed["total"], minutes=f"{m['required_minutes']:.0f}",
-                          got=got))
+        notes.append(note(NOTE_TEXTS, "underpowered", mde=f"{params['mde'] * 100:g}", power=percent(params["power"], 0),
+                          alpha=params["alpha"], needed=f"{needed['total']:,}",
+                          minutes=f"{m['required_minutes']:.0f}", got=f"{got:,}"))
     if m["srm_alert"]:
-        notes.append(note(NOTE_TEXTS, "srm", share=_fmt_pct(m["observed_share_b"]), split=_fmt_pct(params["split"], 0),
-                          p=f"{m['srm_p_value']:.2g}"))
-    first = STEP_PLANS[params["canary_steps"]][0]
-    notes.append(note(NOTE_TEXTS, "canary_detect", weight=_fmt_pct(first, 0), rpm=params["traffic_per_min"],
-                      window=params["window_min"], requests=f"{params['traffic_per_min'] * params['window_min'] * first:.0f}",
-                      increase=_fmt_pct(m["canary_first_step_detectable_error_increase"]),
-                      base=_fmt_pct(m["baseline_error_rate"])))
+        p_value = m["srm_p_value"]
+        notes.append(note(NOTE_TEXTS, "srm", share=percent(m["observed_share_b"]), split=percent(params["split"], 0),
+                          p=scientific(p_value, 2) if p_value < 1e-3 else f"{p_value:.2g}"))
+    notes.append(_canary_detect_note(params, m))
     if m["canary_reason"] == "too_little_traffic":
         notes.append(note(NOTE_TEXTS, "canary_too_little", min=params["min_canary_requests"]))
     if SPEC.matches(params, "book-32.6"):
@@ -289,44 +307,74 @@ def _notes(params: Mapping[str, Value], m: Mapping[str, Any], canary: Mapping[st
     return notes
 
 
-def _book_notes(params: Mapping[str, Value], m: Mapping[str, Any]) -> list[Note]:
-    from ..experiments.stats import compare_means_from_stats
+def _canary_detect_note(params: Mapping[str, Value], m: Mapping[str, Any]) -> Note:
+    config = canary_config(params)
+    first = config.steps[0]
+    increase = m["canary_first_step_detectable_error_increase"]
+    return note(NOTE_TEXTS, "canary_detect", weight=percent(first, 0), rpm=params["traffic_per_min"],
+                window=params["window_min"],
+                requests=f"{params['traffic_per_min'] * params['window_min'] * first:,.0f}",
+                margin=f"{config.error_margin * 100:g}", alpha=percent(config.error_alpha, 0),
+                rate=percent(m["baseline_error_rate"] + increase), increase=f"{increase * 100:.1f}",
+                base=percent(m["baseline_error_rate"]), power=percent(DETECTION_POWER, 0))
 
-    mean_a, mean_b = book.BOOK_AB_MEANS
-    example = compare_means_from_stats(mean_a, book.ASSUMED_RATING_SD, book.BOOK_AB_N,
-                                       mean_b, book.ASSUMED_RATING_SD, book.BOOK_AB_N)
+
+def _repetition_notes(params: Mapping[str, Value], reps: Mapping[str, Any]) -> list[Note]:
+    notes = [note(NOTE_TEXTS, "peeking", runs=f"{reps['runs']:,}", fixed=percent(reps["false_positive_rate_fixed"]),
+                  alpha=f"{params['alpha'] * 100:g}%", looks=reps["looks"],
+                  peeking=percent(reps["false_positive_rate_peeking"]),
+                  sequential=percent(reps["false_positive_rate_sequential"]))]
+    if "power_fixed" in reps:
+        stop = reps["sequential_mean_stop_minute"]
+        notes.append(note(NOTE_TEXTS, "power", effect=f"{params['true_effect'] * 100:+g}".replace("-", "−"),
+                          fixed=percent(reps["power_fixed"]),
+                          sequential=percent(reps["power_sequential"]),
+                          stop=f"{stop:.0f}" if stop is not None else "-"))
+    if SPEC.matches(params, "book-32.6"):
+        notes.append(note(NOTE_TEXTS, "book_rule_reps", fp=percent(reps["false_positive_rate_book"])))
+    return notes
+
+
+def _book_notes(params: Mapping[str, Value], m: Mapping[str, Any]) -> list[Note]:
+    example = book.book_example_welch()
     steps = book.book_steps()
-    per_min = params["traffic_per_min"] * book.BOOK_INITIAL
+    first, second = steps[0], steps[1]
     base_err = m["baseline_error_rate"]
-    shares = book.book_shares({"a": 0.1, "b": 0.2, "c": 0.7})
+    traffic = params["traffic_per_min"]
     return [
-        note(NOTE_TEXTS, "book_ab", sd=book.ASSUMED_RATING_SD, aa_rate=_fmt_pct(book.book_rule_false_positive(
-            book.BOOK_AB_N)), p=f"{example['p_value']:.2g}", low=f"{example['ci_low']:.2f}",
+        note(NOTE_TEXTS, "book_ab", sd=f"{book.ASSUMED_RATING_SD:g}", aa_rate=percent(book.book_rule_false_positive(
+            book.BOOK_AB_N)), p=scientific(example["p_value"]), low=f"{example['ci_low']:.2f}",
              high=f"{example['ci_high']:.2f}"),
-        note(NOTE_TEXTS, "book_rule_reps", fp=_fmt_pct(m["repetitions"]["false_positive_rate_book"])),
-        note(NOTE_TEXTS, "book_steps", steps=" → ".join(f"{s * 100:.0f}%" for s in steps), n=len(steps),
-             minutes=len(steps) * book.BOOK_INTERVAL_MIN, promised_n=len(book.BOOK_PROMISED_STEPS),
-             promised_minutes=len(book.BOOK_PROMISED_STEPS) * book.BOOK_INTERVAL_MIN, drift=repr(steps[1])),
-        note(NOTE_TEXTS, "book_first_step"),
-        note(NOTE_TEXTS, "book_threshold", rpm=params["traffic_per_min"], per_min=f"{per_min:.1f}",
-             err=_fmt_pct(base_err), trip=_fmt_pct(book.book_false_rollback(per_min, base_err,
-                                                                                 book.BOOK_INTERVAL_MIN)),
-             tenfold=_fmt_pct(10 * base_err)),
-        note(NOTE_TEXTS, "book_hash", half_pct=_fmt_pct(book.book_shares({"control": 0.995, "treatment": 0.005})[
-            "treatment"]), shares="/".join(f"{v * 100:.0f}" for v in shares.values())),
+        note(NOTE_TEXTS, "book_steps", promised=book.steps_text(book.BOOK_PROMISED_STEPS),
+             steps=book.steps_text(steps), n=len(steps), minutes=len(steps) * book.BOOK_INTERVAL_MIN,
+             promised_n=len(book.BOOK_PROMISED_STEPS),
+             promised_minutes=len(book.BOOK_PROMISED_STEPS) * book.BOOK_INTERVAL_MIN, drift=repr(second)),
+        note(NOTE_TEXTS, "book_first_step", first=percent(first, 0), second=percent(second, 0)),
+        note(NOTE_TEXTS, "book_threshold", first=percent(first, 0), second=percent(second, 0), rpm=traffic,
+             per_min=f"{traffic * first:g}", err=percent(base_err),
+             trip=percent(book.book_window_trips(traffic * second, base_err), 0),
+             survives=percent(book.book_release_survives(traffic, base_err), 2), tenfold=percent(10 * base_err)),
+        note(NOTE_TEXTS, "book_hash", half_pct=percent(book.book_shares({"control": 0.995, "treatment": 0.005})[
+            "treatment"]), shares="/".join(f"{v * 100:.0f}" for v in book.book_shares(
+                {"a": 0.1, "b": 0.2, "c": 0.7}).values())),
     ]
 
 
+DEFERRED = Deferred(unit=gettext_noop("repetitions"), first=run_experiment, sizes=repetition_sizes,
+                    batch=run_repetition_batch, complete=add_repetitions)
+
 COMPONENT = Component(
-    name="ab-dashboard", title=gettext_noop("Canary releases and A/B tests"), section="32.6", spec=SPEC, run=run,
+    name="ab-dashboard", title=gettext_noop("Canary releases and A/B tests"), section="32.6", spec=SPEC,
+    run=DEFERRED.run, deferred=DEFERRED,
     code=(
         CodeRef(gettext_noop("Stable assignment: SHA-256 of (experiment, unit) into 10,000 buckets"), bucket),
         CodeRef(gettext_noop("The difference of two rates: score test and interval (statsmodels)"),
                 compare_proportions),
         CodeRef(gettext_noop("Sample-ratio check: chi-square, p < 0.001, a minimum count"), srm_check),
         CodeRef(gettext_noop("Sequential test: the mixture SPRT's likelihood ratio"), sequential.log_mixture_lr),
-        CodeRef(gettext_noop("Many experiments at once: the repetitions, vectorised"), repetitions._decisions),
+        CodeRef(gettext_noop("Many experiments at once: the repetitions, vectorised"), repetitions.decisions),
         CodeRef(gettext_noop("The canary controller: steps, windows, rollback"), CanaryController.deploy),
         CodeRef(gettext_noop("The health rule against the baseline"), judge_baseline),
+        CodeRef(gettext_noop("Are the canary's extra errors real? An exact one-sided test"), excess_errors_p_value),
     ),
 )

@@ -4,8 +4,9 @@ Every unit (a new user) has its own id and one outcome, so observations are
 independent.  Assignment is the real :func:`.assignment.buckets` on each id;
 outcomes are Bernoulli draws at the variant's true rate.  The experiment is looked
 at every ``peek_every_min`` minutes: at each look the running rates with their
-95% Wilson intervals, the fixed-horizon p-value, the mSPRT's always-valid p-value
-and its boundary.  The analysis at the planned end uses :mod:`.stats`.
+95% Wilson intervals, the fixed-horizon p-value, the mSPRT's always-valid p-value,
+its boundary and its always-valid interval.  The analysis at the planned end uses
+:mod:`.stats`.
 """
 
 from __future__ import annotations
@@ -73,11 +74,12 @@ def run_once(design: Design, seed: int) -> dict[str, Any]:
     cum_sa = np.concatenate([[0], np.cumsum(success & ~is_b)])[upto]
     cum_a = upto - cum_b
 
-    z, p_fixed = sequential.z_test(cum_sa, cum_a, cum_sb, cum_b)
+    _, p_fixed = sequential.z_test(cum_sa, cum_a, cum_sb, cum_b)
     log_lr = sequential.msprt(cum_sa, cum_a, cum_sb, cum_b, design.mde)
     p_seq = sequential.always_valid_p(log_lr)
     boundary = sequential.boundary_p(sequential.pooled_variance(cum_sa, cum_a, cum_sb, cum_b), design.mde,
                                      design.alpha)
+    always_low, always_high = sequential.confidence_sequence(cum_sa, cum_a, cum_sb, cum_b, design.mde, design.alpha)
     low_a, high_a = proportion_confint(cum_sa, np.maximum(cum_a, 1), alpha=0.05, method="wilson")
     low_b, high_b = proportion_confint(cum_sb, np.maximum(cum_b, 1), alpha=0.05, method="wilson")
     rate_a = np.where(cum_a > 0, cum_sa / np.maximum(cum_a, 1), 0.0)
@@ -101,6 +103,7 @@ def run_once(design: Design, seed: int) -> dict[str, Any]:
         "peeking_stop_minute": int(looks[peeking_stop]) if peeking_stop is not None else None,
         "sequential_stop_minute": int(looks[seq_stop]) if seq_stop is not None else None,
         "sequential_p_value": float(p_seq[-1]),
+        "always_valid_ci": [float(always_low[-1]), float(always_high[-1])],
         "looks": rows,
         "units": total,
         "first_units": [{"unit": ids[i], "variant": "B" if is_b[i] else "A", "success": bool(success[i])}

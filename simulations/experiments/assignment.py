@@ -23,7 +23,6 @@ from collections.abc import Sequence
 import numpy as np
 
 BUCKETS = 10_000  # a split can be set to 0.01%
-VARIANTS = ("A", "B")
 
 
 def _framed(text: str) -> bytes:

@@ -11,7 +11,10 @@ import hashlib
 import math
 from collections.abc import Mapping
 
+import numpy as np
 from scipy import stats as sp_stats
+
+from .stats import compare_means_from_stats
 
 # CanaryConfig in the chapter
 BOOK_INITIAL = 0.05
@@ -25,6 +28,17 @@ BOOK_AB_N = 500
 BOOK_AB_MEANS = (4.2, 4.5)
 BOOK_AB_THRESHOLD = 0.05
 ASSUMED_RATING_SD = 1.0  # the chapter gives none; 1 point is typical of a 1-5 rating
+
+
+def steps_text(steps) -> str:
+    """Canary weights as the lessons write them: "5% → 15% → 100%"."""
+    return " → ".join(f"{step * 100:.0f}%" for step in steps)
+
+
+def book_example_welch() -> dict:
+    """Welch's test on the chapter's example (4.2 against 4.5, 500 ratings a side, an assumed spread)."""
+    mean_a, mean_b = BOOK_AB_MEANS
+    return compare_means_from_stats(mean_a, ASSUMED_RATING_SD, BOOK_AB_N, mean_b, ASSUMED_RATING_SD, BOOK_AB_N)
 
 
 def book_steps() -> list[float]:
@@ -72,11 +86,31 @@ def book_rule_false_positive(n_per_side: int, sd: float = ASSUMED_RATING_SD,
     return float(2.0 * sp_stats.norm.sf(threshold / se))
 
 
-def book_false_rollback(per_minute_canary: float, error_rate: float, minutes: int) -> float:
-    """P(the chapter's per-minute check trips at least once on a healthy canary).
+def book_minute_trips(per_minute: float, error_rate: float) -> float:
+    """P(one minute of the chapter's check trips on errors alone) for a canary failing at ``error_rate``.
 
-    Below 20 canary requests in a minute, a single error is above 5%: the minute
-    trips with probability about 1 - exp(-requests * error_rate) (Poisson traffic).
-    Exact only while a minute rarely holds 20 or more requests.
+    The minute's requests are Poisson with mean ``per_minute``; it trips when more
+    than 5% of them fail (one error among fewer than 20 requests is enough).
     """
-    return 1.0 - math.exp(-per_minute_canary * error_rate * minutes)
+    requests = np.arange(int(per_minute + 12 * math.sqrt(per_minute) + 25))
+    allowed = np.floor(BOOK_ERROR_THRESHOLD * requests)  # more errors than this trip the minute
+    tail = sp_stats.binom.sf(allowed, requests, error_rate)
+    return float(np.sum(sp_stats.poisson.pmf(requests, per_minute) * tail))
+
+
+def book_window_trips(per_minute: float, error_rate: float, minutes: int = BOOK_INTERVAL_MIN) -> float:
+    """P(at least one of the window's minutes trips)."""
+    return 1.0 - (1.0 - book_minute_trips(per_minute, error_rate)) ** minutes
+
+
+def book_release_survives(traffic_per_min: float, error_rate: float) -> float:
+    """P(a canary failing at ``error_rate`` gets through the chapter's whole release on errors alone).
+
+    Every window of :func:`book_steps` counts except the first, whose verdict
+    ``deploy_canary`` throws away.  With the baseline's own error rate, this is the
+    chance that a perfectly healthy version is not rolled back.
+    """
+    survives = 1.0
+    for weight in book_steps()[1:]:
+        survives *= 1.0 - book_window_trips(traffic_per_min * weight, error_rate)
+    return survives

@@ -17,11 +17,14 @@ Two health rules:
 
 * ``baseline`` (ours): over the step so far, the canary's error rate is compared
   with the baseline's *in the same minutes*: unhealthy when it is higher by more
-  than ``error_margin`` and a one-sided test says the excess is not noise
-  (p < ``error_alpha``); its p99 latency is compared with the baseline's p99
-  times ``latency_ratio``, once it has 100 requests (below that there is no 99th
-  percentile to speak of).  A step whose canary saw fewer than ``min_requests``
-  requests cannot be judged, and is not promoted.
+  than ``error_margin`` and an exact one-sided test says the excess is not noise
+  (p < ``error_alpha``, :func:`.stats.excess_errors_p_value`); its p99 latency is
+  compared with the baseline's p99 times ``latency_ratio``, once it has 100
+  requests (below that there is no 99th percentile to speak of).  A step whose
+  canary saw fewer than ``min_requests`` requests cannot be judged, and is not
+  promoted.  The rule is checked every minute, so a healthy canary is rolled back
+  more often than ``error_alpha`` once; :func:`detectable_increase` says what one
+  window can catch.
 * ``book`` (the chapter's ``_observe``): each minute on its own, an absolute error
   rate above 5% or a p99 above 1.5 times the baseline's; and, as in the chapter's
   ``deploy_canary``, the first step's verdict is thrown away.
@@ -37,17 +40,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import optimize
+from scipy import stats as sp_stats
 
 from ..clock import now, run_virtual
 from ..profiles import ModelProfile
 from .assignment import buckets, threshold
-from .sequential import z_test
+from .book import BOOK_ERROR_THRESHOLD
+from .stats import excess_errors_p_value
 
 ANSWER_TOKENS = 120  # output tokens of a typical answer
 USERS = 2000  # distinct users sending the traffic; routing is sticky per user
 MINUTE_S = 60.0
 P99_MIN_REQUESTS = 100  # a 99th percentile needs at least 100 values
-BOOK_ERROR_THRESHOLD = 0.05  # the chapter's rollback_threshold: an absolute error rate
+DETECTION_POWER = 0.8  # "can catch" means: four times in five
 
 
 @dataclass(frozen=True)
@@ -142,7 +148,7 @@ class CanaryConfig:
     error_margin: float = 0.02  # allowed excess of the canary's error rate over the baseline's
     latency_ratio: float = 1.5  # allowed canary p99 / baseline p99
     min_requests: int = 30  # canary requests a step needs before it can be promoted
-    error_alpha: float = 0.01  # one-sided test that the canary's excess errors are real
+    error_alpha: float = 0.01  # one-sided exact test that the canary's excess errors are real
 
 
 @dataclass
@@ -163,11 +169,9 @@ def judge_baseline(config: CanaryConfig, minutes: Sequence[Minute]) -> Verdict |
     if c_failed.size >= config.min_requests and b_failed.size:
         c_errors, b_errors = int(c_failed.sum()), int(b_failed.sum())
         excess = c_errors / c_failed.size - b_errors / b_failed.size
-        if excess > config.error_margin:
-            # the pooled two-proportion z-test (the score test of stats.compare_proportions), one-sided
-            z, p_two_sided = z_test(b_errors, b_failed.size, c_errors, c_failed.size)
-            if float(p_two_sided) / 2 < config.error_alpha:
-                return Verdict(False, "error_rate", minutes[-1].minute)
+        if excess > config.error_margin and \
+                excess_errors_p_value(c_errors, c_failed.size, b_errors, b_failed.size) < config.error_alpha:
+            return Verdict(False, "error_rate", minutes[-1].minute)
     if c_failed.size >= P99_MIN_REQUESTS:
         c_lat = np.concatenate([m.canary_latency for m in minutes])
         b_lat = np.concatenate([m.base_latency for m in minutes])
@@ -273,3 +277,51 @@ def run_canary(config: CanaryConfig, baseline: ServiceVersion, canary: ServiceVe
             "end_minute": last["minute"], "events": controller.events, "steps": controller.steps,
             "minutes": [m.row() for m in log],
             "baseline_error_rate": baseline.error_rate, "canary_error_rate": canary.error_rate}
+
+
+def detectable_increase(config: CanaryConfig, baseline_rate: float, n_baseline: float, n_canary: float,
+                        power: float = DETECTION_POWER) -> float:
+    """The smallest rise of the canary's error rate that one window catches with probability ``power``.
+
+    Exact for the rule of :func:`judge_baseline` read once, at the end of a window
+    holding ``n_canary`` and ``n_baseline`` requests (rounded): the excess must pass
+    both ``config.error_margin`` and the exact test at ``config.error_alpha``.  For
+    each number of baseline errors, the rule needs at least some number of canary
+    errors; the chance of reaching it is a binomial tail.  Returns the increase in
+    absolute terms (0.03 = 3 points), or ``1 - baseline_rate`` when even a canary
+    that always fails would go unnoticed.
+    """
+    n_canary, n_baseline = round(n_canary), round(n_baseline)
+    if n_canary < 1 or n_baseline < 1:
+        return 1.0 - baseline_rate
+    low, high = sp_stats.binom.ppf([1e-6, 1 - 1e-6], n_baseline, baseline_rate).astype(int)
+    baseline_errors = np.arange(low, high + 1)
+    weights = sp_stats.binom.pmf(baseline_errors, n_baseline, baseline_rate)
+    needed = _canary_errors_needed(config, baseline_errors, n_baseline, n_canary)
+
+    def caught(rate: float) -> float:
+        return float(np.sum(weights * sp_stats.binom.sf(needed - 1, n_canary, rate)))
+
+    if caught(1.0) < power:
+        return 1.0 - baseline_rate
+    return float(optimize.brentq(lambda rate: caught(rate) - power, baseline_rate, 1.0, xtol=1e-7)) - baseline_rate
+
+
+def _canary_errors_needed(config: CanaryConfig, baseline_errors: np.ndarray, n_baseline: int,
+                          n_canary: int) -> np.ndarray:
+    """For each count of baseline errors, the fewest canary errors the rule calls a regression
+    (``n_canary + 1``: none will do).  The rule only tightens as canary errors fall, so bisect."""
+
+    def flags(canary_errors: np.ndarray) -> np.ndarray:
+        excess = canary_errors / n_canary - baseline_errors / n_baseline
+        p_value = excess_errors_p_value(canary_errors, n_canary, baseline_errors, n_baseline)
+        return (excess > config.error_margin) & (p_value < config.error_alpha)
+
+    low = np.zeros_like(baseline_errors)  # never flagged: no error at all
+    high = np.full_like(baseline_errors, n_canary + 1)  # flagged, or past every possible count
+    while np.any(high - low > 1):
+        middle = (low + high) // 2
+        flagged = flags(middle)
+        high = np.where(flagged, middle, high)
+        low = np.where(flagged, low, middle)
+    return high

@@ -2,22 +2,28 @@
 
 Each repetition draws the whole experiment (arrivals per look, B's share of them,
 successes per variant) as arrays of shape (repetitions, looks), so a thousand
-experiments cost a few numpy calls rather than a thousand Python loops.  Three
+experiments cost a few numpy calls rather than a thousand Python loops.  Four
 ways of deciding are applied to the very same data:
 
 * ``fixed``: one test at the planned end (the p-value's own assumption);
 * ``peeking``: a test at every look, stopping at the first p < alpha;
 * ``sequential``: the mSPRT at every look, stopping when it rejects;
+* ``book``: the chapter's rule, significant when the rates differ by more than
+  0.05 at the end, whatever the sample size.
 
-plus the chapter's rule (``book``): significant when the rates differ by more than
-0.05 at the end, whatever the sample size.  With no true difference (an A/A test)
-the share of "significant" repetitions is the false-positive rate; with one, it is
-the power.
+With no true difference (an A/A test) the share of "significant" repetitions is
+the false-positive rate; with one, it is the power.
+
+The work comes in batches of at most :data:`CELLS_PER_BATCH` repetition-looks, so
+a page can show progress between them.  Each chunk of repetitions draws from its
+own seed, so the totals are the same whether the batches run in one call
+(:func:`repeat`), one per request, or in any order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,10 +32,101 @@ from . import sequential
 from .abtest import Design
 
 BOOK_THRESHOLD = 0.05  # the chapter's mean_diff > 0.05
-CHUNK = 250  # repetitions per batch: bounds memory and lets a caller report progress
+RULES = ("fixed", "peeking", "sequential", "book")
+SCENARIOS = ("false_positive_rate", "power")  # no true difference; the design's true effect
+CELLS_PER_BATCH = 50_000  # repetitions x looks drawn at once: a step of well under a second
 
 
-def _simulate(design: Design, rate_b: float, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Chunk:
+    """``runs`` repetitions of one scenario; ``index`` (its place in the scenario) seeds its draws."""
+
+    scenario: str
+    index: int
+    runs: int
+
+
+def scenarios(design: Design) -> tuple[str, ...]:
+    return SCENARIOS if design.true_effect != 0 else SCENARIOS[:1]
+
+
+def plan(design: Design, runs: int) -> list[list[Chunk]]:
+    """The batches that make up ``runs`` repetitions of each scenario, in order."""
+    looks = len(design.look_minutes())
+    per_chunk = max(1, CELLS_PER_BATCH // looks)
+    batches: list[list[Chunk]] = [[]]
+    room = CELLS_PER_BATCH
+    for scenario in scenarios(design):
+        for index, start in enumerate(range(0, runs, per_chunk)):
+            chunk = Chunk(scenario, index, min(per_chunk, runs - start))
+            if chunk.runs * looks > room:
+                batches.append([])
+                room = CELLS_PER_BATCH
+            batches[-1].append(chunk)
+            room -= chunk.runs * looks
+    return batches
+
+
+def run_batch(design: Design, batch: Sequence[Chunk], seed: int) -> dict[str, dict[str, int]]:
+    """Counts of "significant" repetitions per scenario and rule in one batch (plain data).
+
+    Also, per scenario, ``runs``, and the sum and count of the minutes at which the
+    sequential test stopped (``stop_minutes``, ``stopped``).
+    """
+    looks = np.array(design.look_minutes())
+    counts: dict[str, dict[str, int]] = {}
+    for chunk in batch:
+        rng = np.random.default_rng([seed, 2, SCENARIOS.index(chunk.scenario), chunk.index])
+        rate_b = design.rate_b if chunk.scenario == "power" else design.baseline_rate
+        decided = decisions(design, simulate_counts(design, rate_b, chunk.runs, rng))
+        stops = decided.pop("sequential_stop")
+        stopped = stops[stops >= 0]
+        tally = counts.setdefault(chunk.scenario, dict.fromkeys(("runs", *RULES, "stop_minutes", "stopped"), 0))
+        tally["runs"] += chunk.runs
+        for rule in RULES:
+            tally[rule] += int(decided[rule].sum())
+        tally["stop_minutes"] += int(looks[stopped].sum())
+        tally["stopped"] += int(stopped.size)
+    return counts
+
+
+def summarise(design: Design, runs: int, parts: Sequence[Mapping[str, Mapping[str, int]]]) -> dict[str, Any]:
+    """The rates over every batch's counts.
+
+    ``runs``, ``looks``, ``false_positive_rate_{fixed,peeking,sequential,book}`` and,
+    when the design's true effect is not zero, ``power_{...}`` and
+    ``sequential_mean_stop_minute`` (among the repetitions that stopped, or None).
+    """
+    totals: dict[str, dict[str, int]] = {}
+    for part in parts:
+        for scenario, counts in part.items():
+            total = totals.setdefault(scenario, dict.fromkeys(counts, 0))
+            for key, value in counts.items():
+                total[key] += value
+    out: dict[str, Any] = {"runs": runs, "looks": len(design.look_minutes())}
+    for scenario in scenarios(design):
+        total = totals[scenario]
+        if total["runs"] != runs:
+            raise ValueError(f"{scenario}: the batches hold {total['runs']} repetitions, not {runs}")
+        for rule in RULES:
+            out[f"{scenario}_{rule}"] = total[rule] / runs
+    if "power" in totals:
+        power = totals["power"]
+        out["sequential_mean_stop_minute"] = power["stop_minutes"] / power["stopped"] if power["stopped"] else None
+    return out
+
+
+def repeat(design: Design, runs: int, seed: int, after_batch: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Every batch of :func:`plan` in one call; ``after_batch()`` runs between batches (a time check)."""
+    parts = []
+    for batch in plan(design, runs):
+        parts.append(run_batch(design, batch, seed))
+        if after_batch is not None:
+            after_batch()
+    return summarise(design, runs, parts)
+
+
+def simulate_counts(design: Design, rate_b: float, reps: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     looks = np.array(design.look_minutes())
     widths = np.diff(np.concatenate([[0], looks]))
     arrivals = rng.poisson(design.traffic_per_min * widths, size=(reps, looks.size))
@@ -40,7 +137,8 @@ def _simulate(design: Design, rate_b: float, reps: int, rng: np.random.Generator
     return {k: np.cumsum(v, axis=1) for k, v in (("n_a", n_a), ("n_b", n_b), ("s_a", s_a), ("s_b", s_b))}
 
 
-def _decisions(design: Design, counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def decisions(design: Design, counts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For each repetition (a row of looks): did each rule call the difference significant?"""
     n_a, n_b, s_a, s_b = counts["n_a"], counts["n_b"], counts["s_a"], counts["s_b"]
     _, p = sequential.z_test(s_a, n_a, s_b, n_b)
     log_lr = sequential.msprt(s_a, n_a, s_b, n_b, design.mde)
@@ -52,44 +150,3 @@ def _decisions(design: Design, counts: dict[str, np.ndarray]) -> dict[str, np.nd
     return {"fixed": p[:, -1] < design.alpha, "peeking": (p < design.alpha).any(axis=1),
             "sequential": seq.any(axis=1), "book": np.abs(diff_end) > BOOK_THRESHOLD,
             "sequential_stop": first_seq}
-
-
-def repeat(design: Design, runs: int, seed: int,
-           progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Rates of "significant" decisions over ``runs`` A/A repetitions (and as many A/B ones).
-
-    Returns ``runs``, ``false_positive_rate_{fixed,peeking,sequential,book}`` and,
-    when the design's true effect is not zero, ``power_{fixed,peeking,sequential,book}``
-    and ``sequential_mean_stop_minute`` (among the repetitions that stopped).
-    ``progress(done, total)`` is called after each batch.
-    """
-    rng = np.random.default_rng([seed, 2])
-    looks = np.array(design.look_minutes())
-    scenarios = {"false_positive_rate": design.baseline_rate}
-    if design.true_effect != 0:
-        scenarios["power"] = design.rate_b
-    totals = {name: {k: 0 for k in ("fixed", "peeking", "sequential", "book")} for name in scenarios}
-    stops: list[np.ndarray] = []
-    done, todo = 0, runs * len(scenarios)
-    for name, rate_b in scenarios.items():
-        left = runs
-        while left:
-            batch = min(CHUNK, left)
-            decided = _decisions(design, _simulate(design, rate_b, batch, rng))
-            for key in totals[name]:
-                totals[name][key] += int(decided[key].sum())
-            if name == "power":
-                stops.append(decided["sequential_stop"])
-            left -= batch
-            done += batch
-            if progress is not None:
-                progress(done, todo)
-    out: dict[str, Any] = {"runs": runs, "looks": int(looks.size)}
-    for name, counts in totals.items():
-        for key, hits in counts.items():
-            out[f"{name}_{key}"] = hits / runs
-    if stops:
-        stopped = np.concatenate(stops)
-        stopped = stopped[stopped >= 0]
-        out["sequential_mean_stop_minute"] = float(looks[stopped].mean()) if stopped.size else None
-    return out

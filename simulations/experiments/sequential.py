@@ -15,14 +15,18 @@ over ``theta ~ N(0, tau^2)`` gives the likelihood ratio against ``theta = 0``
 
     Lambda = sqrt(V / (V + tau^2)) * exp(tau^2 * theta_hat^2 / (2 * V * (V + tau^2)))
 
-Under the null, ``Lambda`` is a non-negative martingale with mean 1, so by Ville's
-inequality P(Lambda ever reaches 1/alpha) <= alpha.  The test rejects the first
+For normal data with a known variance, ``Lambda`` is under the null a non-negative
+martingale with mean 1, so by Ville's inequality P(Lambda ever reaches 1/alpha) <= alpha;
+with rates, ``V`` is estimated and the normal shape is an approximation, so the
+guarantee holds approximately (the repetitions measure it: at or below alpha).  The test rejects the first
 time ``Lambda >= 1/alpha``; the always-valid p-value is the running minimum of
 ``1/Lambda``.  ``tau`` does not affect validity, only where the test is most
 powerful: we set it to the minimum detectable effect the experiment is planned for.
 
 Inverting the same inequality gives an always-valid confidence sequence:
-``theta_hat +- sqrt(2 V (V + tau^2) / tau^2 * log(sqrt((V + tau^2) / V) / alpha))``.
+``theta_hat +- sqrt(2 V (V + tau^2) / tau^2 * log(sqrt((V + tau^2) / V) / alpha))``,
+with ``V`` from each side's own rate since it must hold away from zero too; the
+running intersection of the intervals is still always valid.
 
 All functions take numpy arrays (any shape) so that many looks of many repeated
 experiments are computed at once.
@@ -32,8 +36,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import special
-
-ArrayLike = np.ndarray | float
 
 
 def _rates(successes_a, n_a, successes_b, n_b):
@@ -101,9 +103,11 @@ def rejects(log_lr: np.ndarray, alpha: float) -> np.ndarray:
 def boundary_p(variance, tau: float, alpha: float) -> np.ndarray:
     """The fixed-horizon p-value a look needs for the mSPRT to reject at that look.
 
-    Lambda >= 1/alpha exactly when z^2 >= 2 (V + tau^2) / tau^2 * (log(1/alpha) + log(sqrt((V + tau^2) / V))),
-    so drawn on a p-value chart the sequential test's boundary starts far below
-    alpha and rises slowly as data accumulate, but never reaches alpha.
+    Lambda >= 1/alpha exactly when z^2 >= 2 (V + tau^2) / tau^2 * (log(1/alpha) + log(sqrt((V + tau^2) / V))).
+    Drawn on a p-value chart, the boundary starts far below alpha, rises while the
+    estimate's spread shrinks towards ``tau`` (the effect the test is tuned for),
+    peaks well below alpha and then falls again, slowly: a sequential test never
+    accepts what a single test at alpha accepts.
     """
     variance = np.asarray(variance, dtype=float)
     tau2 = tau * tau
@@ -113,16 +117,24 @@ def boundary_p(variance, tau: float, alpha: float) -> np.ndarray:
     return np.where(ok, 2.0 * special.ndtr(-np.sqrt(z2)), 0.0)
 
 
-def confidence_sequence(diff, variance, tau: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) of the always-valid 1 - alpha interval for the difference at each look."""
-    diff = np.asarray(diff, dtype=float)
-    variance = np.asarray(variance, dtype=float)
+def confidence_sequence(successes_a, n_a, successes_b, n_b, tau: float, alpha: float,
+                        axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """(low, high) of the always-valid ``1 - alpha`` interval for rate_b - rate_a at each look.
+
+    Each look's interval inverts the mixture likelihood ratio with each side's own
+    variance; along ``axis`` (the looks) the intervals are intersected, so they only
+    narrow.  Before both sides have a variance the interval is the widest, -1 to 1.
+    """
+    _, _, rate_a, rate_b = _rates(successes_a, n_a, successes_b, n_b)
+    variance = unpooled_variance(successes_a, n_a, successes_b, n_b)
     tau2 = tau * tau
     ok = np.isfinite(variance) & (variance > 0)
     v = np.where(ok, variance, 1.0)
     half = np.sqrt(2.0 * v * (v + tau2) / tau2 * np.log(np.sqrt((v + tau2) / v) / alpha))
-    half = np.where(ok, half, 1.0)
-    return diff - half, diff + half
+    diff = rate_b - rate_a
+    low = np.where(ok, np.maximum(diff - half, -1.0), -1.0)
+    high = np.where(ok, np.minimum(diff + half, 1.0), 1.0)
+    return np.maximum.accumulate(low, axis=axis), np.minimum.accumulate(high, axis=axis)
 
 
 def unpooled_variance(successes_a, n_a, successes_b, n_b) -> np.ndarray:

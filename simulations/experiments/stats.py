@@ -5,11 +5,14 @@ JSON and compared in tests.  The conventions:
 
 * ``diff`` is B minus A (treatment minus control, new minus old);
 * ``significant`` is ``p_value < alpha``, two-sided;
-* a difference of proportions uses the score test (Miettinen-Nurminen, without the
-  small-sample correction), which for "no difference" is the familiar pooled
+* a difference of proportions uses the score test (Miettinen-Nurminen without its
+  N/(N-1) factor, that is Mee's), which for "no difference" is the familiar pooled
   two-proportion z-test, and the score interval that inverts the same test, so
   ``significant`` is true exactly when the interval leaves out zero;
-* a difference of means uses Welch's t-test (unequal variances) and its interval.
+* a difference of means uses Welch's t-test (unequal variances) and its interval;
+* "is the canary's error rate higher?" uses an exact one-sided test
+  (:func:`excess_errors_p_value`): a canary's window holds a handful of errors, where
+  the z-test's normal approximation calls noise significant.
 
 These are *fixed-horizon* tests: their p-value is valid once, at a sample size
 chosen in advance.  Looked at again and again while data arrive, they stop
@@ -122,6 +125,28 @@ def compare_means_from_stats(mean_a: float, sd_a: float, n_a: int, mean_b: float
     p_value = float(result.pvalue)
     return {"mean_a": mean_a, "mean_b": mean_b, "diff": diff, "ci_low": diff - half, "ci_high": diff + half,
             "p_value": p_value, "significant": p_value < alpha, "n_a": n_a, "n_b": n_b, "alpha": alpha}
+
+
+def excess_errors_p_value(errors_canary, n_canary, errors_baseline, n_baseline):
+    """One-sided p-value that the canary fails more often than the baseline (numpy arrays welcome).
+
+    Errors are rare events.  If both versions fail at the same rate, each of the
+    ``errors_canary + errors_baseline`` errors falls on the canary with probability
+    ``n_canary / (n_canary + n_baseline)``, its share of the requests: the p-value is
+    the binomial tail of what the canary got (scipy's ``binomtest``, greater).  This
+    is the conditional test for two Poisson rates (Przyborowski and Wilenski, 1940;
+    statsmodels' ``test_poisson_2indep`` with ``method="exact-cond"``), exact at any
+    count; at high error rates it errs on the side of not rolling back.  With no
+    request on one side there is nothing to compare: p is 1.
+    """
+    errors_canary = np.asarray(errors_canary)
+    n_canary = np.asarray(n_canary, dtype=float)
+    n_baseline = np.asarray(n_baseline, dtype=float)
+    total = n_canary + n_baseline
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, n_canary / total, 0.0)
+    p_value = sp_stats.binom.sf(errors_canary - 1, errors_canary + np.asarray(errors_baseline), share)
+    return np.where((n_canary > 0) & (n_baseline > 0), p_value, 1.0)
 
 
 def srm_check(n_a: int, n_b: int, split: float = 0.5, *, alpha: float = SRM_ALPHA,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from simulations.components.ab_dashboard import COMPONENT
+from simulations.components.ab_dashboard import COMPONENT, DEFERRED
 from simulations.params import ParamError
 
 
@@ -19,6 +21,8 @@ def test_json_fields_the_interface_promises() -> None:
                 "power_fixed", "power_peeking", "power_sequential"):
         assert key in reps
     assert m["ci_low"] < m["diff"] < m["ci_high"]
+    assert m["always_valid_ci_low"] < m["ci_low"] and m["ci_high"] < m["always_valid_ci_high"]
+    assert m["ci_level"] == pytest.approx(0.95)
 
 
 def test_presets() -> None:
@@ -46,3 +50,26 @@ def test_too_big_runs_are_refused_with_a_message() -> None:
         COMPONENT.execute({"baseline_rate": 0.05, "true_effect": -0.1}, seed=0)
     with pytest.raises(ParamError):
         COMPONENT.execute({"split": 2}, seed=0)
+    with pytest.raises(ParamError) as error:
+        COMPONENT.execute({"baseline_rate": 0.9, "mde": 0.1}, seed=0)
+    assert error.value.field == "mde"
+
+
+@pytest.mark.parametrize("raw", [{}, {"repetitions": 700, "peek_every_min": 1}], ids=["defaults", "many-batches"])
+def test_the_deferred_repetitions_complete_to_the_whole_result(raw) -> None:
+    params = COMPONENT.spec.parse(raw)
+    first = DEFERRED.first(params, 3)
+    assert "repetitions" not in first.metrics
+    assert {n.code for n in first.notes}.isdisjoint({"peeking", "power"})
+    sizes = DEFERRED.sizes(params)
+    assert sum(sizes) == 2 * params["repetitions"]  # A/A and A/B
+    parts = [DEFERRED.batch(params, 3, index) for index in reversed(range(len(sizes)))]
+    whole = DEFERRED.complete(first, parts)
+    assert json.dumps(whole.to_dict(), sort_keys=True) == json.dumps(
+        COMPONENT.run_parsed(params, 3).to_dict(), sort_keys=True)
+    assert {"peeking", "power"} <= {n.code for n in whole.notes}
+
+
+def test_only_heavy_repetitions_come_in_several_batches() -> None:
+    assert len(DEFERRED.sizes(COMPONENT.spec.parse({}))) == 1
+    assert len(DEFERRED.sizes(COMPONENT.spec.parse({}, preset="aa-test"))) > 1

@@ -16,7 +16,8 @@ def test_canary_lesson_renders_with_lab_errata_and_facts(lang: str) -> None:
     html = response.content.decode()
     facts = lesson_facts()
     assert 'id="lab-ab-dashboard"' in html and 'id="errata-32-6-title"' in html
-    for key in ("book_steps", "biased_share", "book_rule_aa", "example_needed", "book_shares_10_20_70"):
+    for key in ("book_steps", "biased_share", "book_rule_aa", "example_needed", "book_shares_10_20_70",
+                "example_book_survives", "example_detectable_rate", "aa_peeking", "null_low", "srm_example_p"):
         assert str(facts[key]) in html
     assert "{{" not in html and "{%" not in html
 
@@ -49,26 +50,63 @@ def test_a_bad_value_is_a_400_with_the_fields_message() -> None:
     assert "at most 200,000" in too_big.content.decode()
 
 
-def test_lesson_code_samples_run() -> None:
-    """The code shown in the lesson is real: run the A/B analysis and the mSPRT as printed."""
+def _sample(name: str) -> dict:
+    """Run the code sample ``name`` as the lesson prints it; its namespace."""
     import html
     import re
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[2] / "templates" / "lessons" / "code"
-    for name in ("ab-analysis.py.html", "msprt.py.html", "canary-controller.py.html"):
-        text = (root / name).read_text()
-        code = html.unescape(re.search(r"<code[^>]*>(.*)</code>", text, re.S).group(1))
-        namespace: dict = {}
-        exec(compile(code, name, "exec"), namespace)  # noqa: S102 - our own template
-        if name == "ab-analysis.py.html":
-            assert namespace["assign"]("checkout-button", "user-0") in ("A", "B")
-            from simulations.experiments import bucket
-            assert namespace["bucket"]("checkout-button", "user-0") == bucket("checkout-button", "user-0")
-            assert namespace["users_needed"](0.30, 0.03) == pytest.approx(7524, abs=4)
-            assert namespace["analyse"](300, 1000, 360, 1000)["decision"] == "significant"
-            assert namespace["analyse"](5000, 10000, 5600, 10600)["decision"].startswith("invalid")
-        if name == "msprt.py.html":
-            from simulations.experiments import sequential
-            expected = float(sequential.msprt(300, 1000, 360, 1000, 0.03))
-            assert namespace["msprt_log_lr"](300, 1000, 360, 1000, 0.03) == pytest.approx(expected)
+    text = (Path(__file__).resolve().parents[2] / "templates" / "lessons" / "code" / name).read_text()
+    code = html.unescape(re.search(r"<code[^>]*>(.*)</code>", text, re.S).group(1))
+    namespace: dict = {}
+    exec(compile(code, name, "exec"), namespace)  # noqa: S102 - our own template
+    return namespace
+
+
+def test_the_ab_analysis_sample_agrees_with_the_lab() -> None:
+    from simulations.experiments import bucket, power
+
+    sample = _sample("ab-analysis.py.html")
+    assert sample["assign"]("checkout-button", "user-0") in ("A", "B")
+    assert sample["bucket"]("checkout-button", "user-0") == bucket("checkout-button", "user-0")
+    assert sample["users_needed"](0.30, 0.03) == power.required_sample_size(0.30, 0.03)["total"]
+    assert sample["analyse"](300, 1000, 360, 1000)["decision"] == "significant"
+    assert sample["analyse"](5000, 10000, 5600, 10600)["decision"].startswith("invalid")
+
+
+def test_the_msprt_sample_agrees_with_the_lab() -> None:
+    from simulations.experiments import sequential
+
+    expected = float(sequential.msprt(300, 1000, 360, 1000, 0.03))
+    assert _sample("msprt.py.html")["msprt_log_lr"](300, 1000, 360, 1000, 0.03) == pytest.approx(expected)
+
+
+def test_the_canary_sample_promotes_rolls_back_and_tests_like_the_lab(monkeypatch) -> None:
+    import asyncio
+
+    from simulations.experiments.stats import excess_errors_p_value
+
+    sample = _sample("canary-controller.py.html")
+    policy, window = sample["CanaryPolicy"](), sample["Window"]
+    assert sample["excess_errors_p"](window(60, 4, 1140, 5, None, None)) == pytest.approx(
+        float(excess_errors_p_value(4, 60, 5, 1140)))
+
+    def release(reading) -> tuple[str, list[float]]:
+        weights: list[float] = []
+
+        async def set_weight(weight: float) -> None:
+            weights.append(weight)
+
+        async def read_window():
+            return reading
+
+        return asyncio.run(sample["release"](policy, set_weight, read_window)), weights
+
+    async def no_wait(_seconds: float) -> None:
+        return None
+
+    monkeypatch.setattr(asyncio, "sleep", no_wait)  # the sample's minutes pass at once
+
+    assert release(window(60, 0, 1140, 5, None, None)) == ("promoted", [0.05, 0.15, 0.30, 0.50, 1.0])
+    assert release(window(60, 9, 1140, 5, None, None)) == ("rolled_back", [0.05, 0.0])
+    assert release(window(10, 0, 1140, 5, None, None)) == ("rolled_back", [0.05, 0.0])  # too little traffic

@@ -7,8 +7,9 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from simulations.component import Result
+from simulations.text import scientific
 
-from .presentation import PERCENT, Chart, Presentation, Table, figure, marked, pct
+from .presentation import PERCENT, Chart, Presentation, Table, figure, marked, pct, seconds
 
 # Told apart by marker, dash and pattern as well as colour.
 VARIANT_STYLE = {"a": ("#0b5cad", "circle", "solid"), "b": ("#c2410c", "diamond", "dash")}
@@ -18,8 +19,27 @@ RULE_PATTERN = {"fixed": "", "peeking": "x", "sequential": "/", "book": "."}
 
 
 def rule_label(name: str) -> str:
-    return {"fixed": _("one test at the end"), "peeking": _("test at every look"),
+    return {"fixed": _("one test at the end"), "peeking": _("a test at every look"),
             "sequential": _("sequential test (mSPRT)"), "book": _("the chapter's rule (|diff| > 0.05)")}.get(name, name)
+
+
+def p_value(p: float) -> str:
+    """A p-value as people read it: 0.0129, 0.000312, 3 × 10⁻⁸."""
+    return f"{p:.3g}" if p >= 1e-4 else scientific(p, 2)
+
+
+def points(share: float) -> str:
+    """A difference of two rates in percentage points, signed, with a true minus: +2.36, −0.70."""
+    return f"{share * PERCENT:+.2f}".replace("-", "−")
+
+
+def canary_label(m: dict[str, Any]) -> str:
+    """The canary's outcome, why, and when: "rolled back (error rate), minute 35"."""
+    minute = f"{m['canary_end_minute']:.0f}"
+    if m["canary_reason"]:
+        return _("%(outcome)s (%(reason)s), minute %(minute)s") % {
+            "outcome": outcome_label(m["canary_outcome"]), "reason": reason_label(m["canary_reason"]), "minute": minute}
+    return _("%(outcome)s, minute %(minute)s") % {"outcome": outcome_label(m["canary_outcome"]), "minute": minute}
 
 
 def decision_label(decision: str) -> str:
@@ -83,7 +103,7 @@ def _p_value_chart(result: Result) -> Chart:
                     y=alpha, label=_("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"})
     fig = figure(traces, **layout)
     table = Table([_("Minute"), _("p-value"), _("Always-valid p-value"), _("Sequential boundary")],
-                  [[r["minute"], f"{r['p_value']:.4g}", f"{r['p_sequential']:.4g}", f"{r['boundary_p']:.3g}"]
+                  [[r["minute"], p_value(r["p_value"]), p_value(r["p_sequential"]), p_value(r["boundary_p"])]
                    for r in looks])
     return Chart("p-values", _("p-value at each look, against alpha and the sequential boundary"), fig, table)
 
@@ -107,8 +127,8 @@ def _canary_chart(result: Result) -> Chart:
                               "color": "#15803d" if promoted else "#b42318"}})
     layout = marked({"xaxis": {"title": {"text": _("minutes since the release began")}},
                      "yaxis": {"title": {"text": _("share of traffic (%)")}, "range": [-5, 110]}},
-                    x=end["minute"], label=f"{outcome_label(end['event'])}: {reason_label(m['canary_reason'])}"
-                    if not promoted else outcome_label(end["event"]))
+                    x=end["minute"], label=outcome_label(end["event"]) if promoted else _("%(outcome)s: %(reason)s") % {
+                        "outcome": outcome_label(end["event"]), "reason": reason_label(m["canary_reason"])})
     fig = figure(traces, **layout)
     rows = []
     for s in result.series["canary_steps"]:
@@ -129,7 +149,7 @@ def _rate(value: float | None) -> str:
 
 
 def _secs(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f} s"
+    return "—" if value is None else seconds(value)
 
 
 def _repetitions_chart(result: Result) -> Chart:
@@ -143,40 +163,51 @@ def _repetitions_chart(result: Result) -> Chart:
         traces.append({"type": "bar", "name": rule_label(rule), "x": [label for _key, label in groups],
                        "y": [reps[f"{key}_{rule}"] * PERCENT for key, _label in groups],
                        "text": [pct(reps[f"{key}_{rule}"]) for key, _label in groups], "textposition": "outside",
+                       "textangle": 0, "cliponaxis": False,
                        "marker": {"pattern": {"shape": RULE_PATTERN[rule]}}})
-    layout = marked({"barmode": "group", "yaxis": {"title": {"text": _("share of repetitions (%)")},
-                                                   "range": [0, 110]}},
-                    y=alpha * PERCENT, label=_("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"})
-    fig = figure(traces, **layout)
+    # The alpha line is named in the legend: a label on the chart would sit on the bars' own labels.
+    traces.append({"type": "scatter", "mode": "lines", "x": [None], "y": [None], "hoverinfo": "skip",
+                   "name": _("alpha = %(alpha)s") % {"alpha": f"{alpha:g}"}, "line": {"dash": "dash", "color": "#444"}})
+    layout = marked({"barmode": "group", "yaxis": {"title": {"text": _("share of repetitions (%)")}, "range": [0, 112]}},
+                    y=alpha * PERCENT)
+    layout["shapes"][-1]["line"]["color"] = "#444"
+    fig = figure(traces, height=400, **layout)
     table = Table([_("Decision rule")] + [label for _key, label in groups],
                   [[rule_label(rule)] + [pct(reps[f"{key}_{rule}"]) for key, _label in groups] for rule in RULES],
-                  caption=_("%(runs)s repetitions of each") % {"runs": reps["runs"]})
-    title = _("Outcomes over %(runs)s seeded repetitions of the same experiment") % {"runs": reps["runs"]}
+                  caption=_("%(runs)s repetitions of each") % {"runs": f"{reps['runs']:,}"})
+    title = _("Outcomes over %(runs)s seeded repetitions of the same experiment") % {"runs": f"{reps['runs']:,}"}
     return Chart("repetitions", title, fig, table)
 
 
 def charts(result: Result) -> list[Chart]:
-    return [_running_chart(result), _p_value_chart(result), _canary_chart(result), _repetitions_chart(result)]
+    """The running rates, the p-values, the canary; and the repetitions once they are there."""
+    shown = [_running_chart(result), _p_value_chart(result), _canary_chart(result)]
+    if "repetitions" in result.metrics:
+        shown.append(_repetitions_chart(result))
+    return shown
 
 
 def metrics(result: Result) -> Table:
     m = result.metrics
     seq_stop = m["sequential_stop_minute"]
+    level = pct(m["ci_level"], 0)
     rows = [
-        [_("Users in A / B"), f"{m['n_a']} / {m['n_b']}"],
+        [_("Users in A / B"), f"{m['n_a']:,} / {m['n_b']:,}"],
         [_("Success rate A / B"), f"{pct(m['rate_a'], 2)} / {pct(m['rate_b'], 2)}"],
-        [_("Difference B − A (confidence interval)"),
-         f"{m['diff'] * PERCENT:+.2f} pp ({m['ci_low'] * PERCENT:+.2f} … {m['ci_high'] * PERCENT:+.2f})"],
-        [_("p-value at the planned end"), f"{m['p_value']:.4g}"],
+        [_("Difference B − A (%(level)s confidence interval)") % {"level": level},
+         _("%(diff)s points (%(low)s … %(high)s)") % {"diff": points(m["diff"]), "low": points(m["ci_low"]),
+                                                      "high": points(m["ci_high"])}],
+        [_("p-value at the planned end"), p_value(m["p_value"])],
         [_("Decision"), decision_label(m["decision"])],
-        [_("Always-valid p-value (mSPRT)"), f"{m['sequential_p_value']:.4g}"],
+        [_("Always-valid p-value (mSPRT)"), p_value(m["sequential_p_value"])],
+        [_("Always-valid %(level)s interval (mSPRT)") % {"level": level},
+         _("%(low)s … %(high)s points") % {"low": points(m["always_valid_ci_low"]),
+                                           "high": points(m["always_valid_ci_high"])}],
         [_("Sequential test stopped at"), _("minute %(m)s") % {"m": seq_stop} if seq_stop is not None else "—"],
-        [_("Required sample size"), _("%(n)s users (%(min)s min)") % {"n": m["required_sample_size"],
+        [_("Required sample size"), _("%(n)s users (%(min)s min)") % {"n": f"{m['required_sample_size']:,}",
                                                                        "min": f"{m['required_minutes']:.0f}"}],
-        [_("Sample-ratio check (p)"), f"{m['srm_p_value']:.3g}" + (" ⚠ " + _("mismatch") if m["srm_alert"] else "")],
-        [_("Canary"), outcome_label(m["canary_outcome"])
-         + (f" ({reason_label(m['canary_reason'])})" if m["canary_reason"] else "") + ", "
-         + _("minute %(m)s") % {"m": f"{m['canary_end_minute']:.0f}"}],
+        [_("Sample-ratio check (p)"), p_value(m["srm_p_value"]) + (" ⚠ " + _("mismatch") if m["srm_alert"] else "")],
+        [_("Canary"), canary_label(m)],
         [_("Canary's final weight"), pct(m["canary_final_weight"], 0)],
         [_("Error rate: baseline / canary (true)"),
          f"{pct(m['baseline_error_rate'], 2)} / {pct(m['canary_error_rate'], 2)}"],
@@ -186,20 +217,22 @@ def metrics(result: Result) -> Table:
 
 def summary(result: Result) -> str:
     m = result.metrics
+    values = {
+        "diff": points(m["diff"]), "level": pct(m["ci_level"], 0), "low": points(m["ci_low"]),
+        "high": points(m["ci_high"]), "p": p_value(m["p_value"]), "decision": decision_label(m["decision"]),
+        "canary": canary_label(m), "weight": pct(m["canary_final_weight"], 0),
+    }
+    if "repetitions" not in m:
+        return _("A/B test: B minus A is %(diff)s points (%(level)s confidence interval %(low)s to %(high)s), "
+                 "p = %(p)s: %(decision)s. Canary: %(canary)s, final weight %(weight)s.") % values
     reps = m["repetitions"]
     return _(
-        "A/B test: B minus A is %(diff)s points (95%% interval %(low)s to %(high)s), p = %(p)s: %(decision)s. "
-        "Over %(runs)s A/A repetitions, peeking at every look gave %(peek)s false positives against %(fixed)s "
-        "for one test at the end and %(seq)s for the sequential test. Canary: %(outcome)s at minute %(minute)s, "
-        "final weight %(weight)s."
-    ) % {
-        "diff": f"{m['diff'] * PERCENT:+.2f}", "low": f"{m['ci_low'] * PERCENT:+.2f}",
-        "high": f"{m['ci_high'] * PERCENT:+.2f}", "p": f"{m['p_value']:.3g}", "decision": decision_label(m["decision"]),
-        "runs": reps["runs"], "peek": pct(reps["false_positive_rate_peeking"]),
-        "fixed": pct(reps["false_positive_rate_fixed"]), "seq": pct(reps["false_positive_rate_sequential"]),
-        "outcome": outcome_label(m["canary_outcome"]), "minute": f"{m['canary_end_minute']:.0f}",
-        "weight": pct(m["canary_final_weight"], 0),
-    }
+        "A/B test: B minus A is %(diff)s points (%(level)s confidence interval %(low)s to %(high)s), p = %(p)s: "
+        "%(decision)s. Over %(runs)s A/A repetitions, a test at every look gave %(peek)s false positives against "
+        "%(fixed)s for one test at the end and %(seq)s for the sequential test. Canary: %(canary)s, final weight "
+        "%(weight)s."
+    ) % {**values, "runs": f"{reps['runs']:,}", "peek": pct(reps["false_positive_rate_peeking"]),
+         "fixed": pct(reps["false_positive_rate_fixed"]), "seq": pct(reps["false_positive_rate_sequential"])}
 
 
 PRESENTATION = Presentation(component="ab-dashboard", charts=charts, metrics=metrics, summary=summary)

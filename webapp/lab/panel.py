@@ -18,13 +18,34 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from simulations import registry
-from simulations.component import Component
+from simulations.component import Component, Result
 from simulations.params import ParamError
 
 from . import forms, limits
 from .presentation import Chart, CodeBlock, Table, Widget, code_blocks, note_text
 from .presenters import presentation_for
-from .service import REDIS_RETRY_AFTER_S, RunRefused, paused_message, run_cached
+from .service import (REDIS_RETRY_AFTER_S, Outcome, RunRefused, batch_cached, cached_whole, complete_cached, first_cached,
+                      paused_message, run_cached)
+
+BATCH = "batch"  # the query parameter of a request for one batch of a deferred part
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A deferred part still being computed: how far it has got, and the request for its next batch."""
+
+    unit: str  # what is counted, in the reader's language ("repetitions")
+    done: int
+    total: int
+    next_batch: int
+
+    @property
+    def done_text(self) -> str:
+        return f"{self.done:,}"
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}"
 
 
 @dataclass
@@ -48,6 +69,7 @@ class Panel:
     status: int = 200
     heading_level: int = 3  # "Try it": 3 inside a lesson's section, 2 on a page of its own
     retry_after: int | None = None  # seconds: a refusal that is no one's input's fault, retried by the page
+    pending: Pending | None = None  # a deferred part still to come, batch by batch
 
     @property
     def title(self) -> str:
@@ -65,6 +87,14 @@ class Panel:
     def share_url(self) -> str:
         return f"{self.action}?{self.query}#{self.dom_id}"
 
+    @property
+    def pending_id(self) -> str:
+        return f"{self.dom_id}-pending"
+
+    @property
+    def next_batch_url(self) -> str:
+        return f"{self.action}?{self.query}&{BATCH}={self.pending.next_batch}"
+
     def refuse(self, message: str, status: int = 400, retry_after: int | None = None) -> None:
         self.error = message
         self.status = status
@@ -72,11 +102,15 @@ class Panel:
 
 
 def build_panel(component_name: str, query: Mapping[str, Any], path: str,
-                default_preset: str | None = None, *, client: limits.Client | None = None) -> Panel:
+                default_preset: str | None = None, *, defer: bool = False,
+                client: limits.Client | None = None) -> Panel:
     """The panel for ``query`` (a QueryDict or a plain mapping of strings) shown at ``path``.
 
     ``default_preset`` is the lesson's own preset, used when the query names none;
-    ``preset=`` (empty) in the query asks for the component's defaults.  With a
+    ``preset=`` (empty) in the query asks for the component's defaults.  With
+    ``defer`` (a page that can fetch the rest itself), a slow deferred part is left
+    out and ``pending`` says which batch to ask for next; ``batch=N`` in the query
+    then computes batch N, and the last batch gives the whole result.  With a
     ``client``, its rate limit is checked before anything runs.
     """
     component = registry.get(component_name)
@@ -99,7 +133,18 @@ def build_panel(component_name: str, query: Mapping[str, Any], path: str,
         if wait_s:
             panel.refuse(limits.refusal_message(wait_s), status=429, retry_after=wait_s)
             return panel
-    _fill_result(panel, values, seed)
+    panel.query = _query(panel, values, seed)
+    try:
+        if defer and BATCH in query:
+            _fill_batch(panel, values, seed, _get(query, BATCH))
+        else:
+            _fill_result(panel, values, seed, defer)
+    except RunRefused as exc:
+        panel.refuse(str(exc), exc.status, exc.retry_after)
+    except ParamError as error:  # a rule between several values, checked by the run itself
+        panel.refuse(_refusal(component, [error]))
+    except redis.RedisError:
+        panel.refuse(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
     return panel
 
 
@@ -127,20 +172,42 @@ def _field_label(component: Component, name: str) -> str:
     return name  # an unknown parameter: its own name is all there is
 
 
-def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
-    try:
-        outcome = run_cached(panel.component, values, seed)
-    except RunRefused as exc:
-        panel.refuse(str(exc), exc.status, exc.retry_after)
+def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int, defer: bool) -> None:
+    """The whole result; or, for a page that can fetch the rest, the first result of a slow deferred part."""
+    component = panel.component
+    sizes = _batch_sizes(component, values) if defer else []
+    if len(sizes) > 1 and cached_whole(component, values, seed) is None:
+        outcome = first_cached(component, values, seed)
+        panel.pending = Pending(gettext(component.deferred.unit), done=0, total=sum(sizes), next_batch=0)
+    else:
+        outcome = run_cached(component, values, seed)
+    _show(panel, outcome)
+
+
+def _fill_batch(panel: Panel, values: Mapping[str, Any], seed: int, raw_index: str) -> None:
+    """Compute one batch of the deferred part; after the last, show the whole result."""
+    component = panel.component
+    sizes = _batch_sizes(component, values)
+    index = int(raw_index) if raw_index.isascii() and raw_index.isdigit() and len(raw_index) < 6 else -1
+    if not 0 <= index < len(sizes):
+        panel.refuse(_("%(field)s: %(message)s") % {"field": BATCH, "message": _("no such batch")})
         return
-    except ParamError as error:  # a rule between several values, checked by the run itself
-        panel.refuse(_refusal(panel.component, [error]))
+    batch_cached(component, values, seed, index)
+    if index + 1 < len(sizes):
+        panel.pending = Pending(gettext(component.deferred.unit), done=sum(sizes[:index + 1]), total=sum(sizes),
+                                next_batch=index + 1)
         return
-    except redis.RedisError:
-        panel.refuse(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
-        return
-    result = outcome.result
+    outcome = complete_cached(component, values, seed)
+    _show(panel, outcome)
+
+
+def _batch_sizes(component: Component, values: Mapping[str, Any]) -> list[int]:
+    return component.deferred.sizes(values) if component.deferred else []
+
+
+def _show(panel: Panel, outcome: Outcome) -> None:
     presentation = presentation_for(panel.component.name)
+    result = outcome.result
     panel.from_cache = outcome.from_cache
     panel.cached = outcome.cached
     panel.summary = presentation.summary(result)
@@ -149,10 +216,14 @@ def _fill_result(panel: Panel, values: Mapping[str, Any], seed: int) -> None:
     panel.widgets = presentation.widgets(result)
     panel.notes = [note_text(n) for n in result.notes]
     panel.code = code_blocks(panel.component.code)
+
+
+def _query(panel: Panel, values: Mapping[str, Any], seed: int) -> str:
+    """Every value and the seed (and the preset, when it is not the lesson's own): the link to this result."""
     query = {**values, "seed": seed}
     if panel.preset and panel.preset != panel.default_preset:
         query["preset"] = panel.preset
-    panel.query = urlencode({k: _query_value(v) for k, v in query.items()})
+    return urlencode({k: _query_value(v) for k, v in query.items()})
 
 
 def _query_value(value: Any) -> str:

@@ -17,6 +17,10 @@ admission gate.  What can go wrong, and what the learner is told:
   with ``Retry-After`` until Redis is back.
 
 No request waits longer than :func:`request_bound_s`.
+
+A component with a deferred part (:class:`simulations.component.Deferred`) can
+also be run in pieces, each cached and shared the same way: its first result,
+then one batch at a time, then the whole result put together from them.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 from django.conf import settings
@@ -35,7 +40,7 @@ from django.utils.translation import gettext as _
 from simulations.component import Component, Result
 from simulations.component import code_version
 from simulations.params import ParamError, Value
-from simulations.worker import COMPONENT_TARGET, unpack
+from simulations.worker import BATCH_TARGET, COMPONENT_TARGET, FIRST_TARGET, pack, unpack, unpack_data
 from webapp import metrics
 from webapp.disconnect import client_gone
 from webapp.redis_conn import breaker, guarded
@@ -73,8 +78,12 @@ class Outcome:
     cached: bool = True  # False: computed while Redis was away, so not stored for others
 
 
-def result_key(component: str, params: Mapping[str, Value], seed: int) -> str:
-    canonical = json.dumps({"c": component, "p": params, "s": seed, "v": CODE_VERSION}, sort_keys=True)
+def result_key(component: str, params: Mapping[str, Value], seed: int, part: str = "") -> str:
+    """The cache key of a whole result, or of one ``part`` of it ("first", "batch-3")."""
+    inputs = {"c": component, "p": params, "s": seed, "v": CODE_VERSION}
+    if part:
+        inputs["part"] = part
+    canonical = json.dumps(inputs, sort_keys=True)
     return "llmopslab:result:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -90,7 +99,48 @@ def pool() -> RunPool:
 
 def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
     """The result for these inputs, computed at most once across all processes."""
-    key = result_key(component.name, params, seed)
+    job = (COMPONENT_TARGET, (component.name, dict(params), seed, settings.SIMULATION_WALL_LIMIT_S))
+    packed, shared = _shared(result_key(component.name, params, seed), component, job)
+    return Outcome(unpack(packed), *shared)
+
+
+def cached_whole(component: Component, params: Mapping[str, Value], seed: int) -> Result | None:
+    """The whole result if an earlier run left it in the cache, without running anything."""
+    packed = _cached(result_key(component.name, params, seed))
+    return None if packed is None else unpack(packed)
+
+
+def first_cached(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
+    """The result without its deferred part."""
+    job = (FIRST_TARGET, (component.name, dict(params), seed, settings.SIMULATION_WALL_LIMIT_S))
+    packed, shared = _shared(result_key(component.name, params, seed, "first"), component, job)
+    return Outcome(unpack(packed), *shared)
+
+
+def batch_cached(component: Component, params: Mapping[str, Value], seed: int, index: int) -> Any:
+    """Batch ``index`` of the deferred part (plain data)."""
+    job = (BATCH_TARGET, (component.name, dict(params), seed, index, settings.SIMULATION_WALL_LIMIT_S))
+    packed, _shared_state = _shared(result_key(component.name, params, seed, f"batch-{index}"), component, job)
+    return unpack_data(packed)
+
+
+def complete_cached(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
+    """The whole result put together from the first result and the batches (any missing is run again).
+
+    It is then stored as the whole result: exactly what :func:`run_cached` would have computed.
+    """
+    first = first_cached(component, params, seed).result
+    parts = [batch_cached(component, params, seed, index) for index in range(len(component.deferred.sizes(params)))]
+    result = component.deferred.complete(first, parts)
+    _store(result_key(component.name, params, seed), pack(result))
+    return Outcome(result, from_cache=False)
+
+
+def _shared(key: str, component: Component, job: tuple[str, Any]) -> tuple[bytes, tuple[bool, bool]]:
+    """The packed value of ``job`` under ``key``, computed at most once across all processes.
+
+    Returns it with (from the cache, stored for others).
+    """
     bound_s = request_bound_s()
     deadline = time.monotonic() + bound_s
     pause = _POLL_S
@@ -99,27 +149,27 @@ def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> 
             cached = guarded(lambda r: r.get(key))
             if cached is not None:
                 metrics.count("llmopslab_result_cache_hits_total", component=component.name)
-                return Outcome(unpack(cached), from_cache=True)
+                return cached, (True, True)
             token = secrets.token_hex(8)
             locked = guarded(lambda r: r.set(key + ":lock", token, nx=True, px=int(bound_s * 1000) + 1000))
         except redis.RedisError:
-            return _run_without_redis(component, params, seed)
+            return _run_without_redis(component, job), (False, False)
         if locked:
             try:
-                # Another process may have stored the result between our read and our lock.
+                # Another process may have stored the value between our read and our lock.
                 cached = _cached(key)
                 if cached is not None:
                     metrics.count("llmopslab_result_cache_hits_total", component=component.name)
-                    return Outcome(unpack(cached), from_cache=True)
-                packed = _run(component, params, seed)
+                    return cached, (True, True)
+                packed = _run(component, job)
                 _store(key, packed)
             finally:
                 _unlock(key + ":lock", token)
             metrics.count("llmopslab_result_cache_misses_total", component=component.name)
-            return Outcome(unpack(packed), from_cache=False)
+            return packed, (False, True)
         if time.monotonic() > deadline or client_gone():  # the run waited for was refused or lost
             raise RunRefused(busy_message(1), status=503, retry_after=1)
-        time.sleep(pause)  # another request is computing this very result
+        time.sleep(pause)  # another request is computing this very value
         pause = min(pause * 1.5, _POLL_MAX_S)
 
 
@@ -132,10 +182,10 @@ def paused_message(seconds: int) -> str:
         "s": seconds}
 
 
-def _run_without_redis(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
+def _run_without_redis(component: Component, job: tuple[str, Any]) -> bytes:
     if component.name in _needs_redis and breaker.is_open:
         raise RunRefused(paused_message(REDIS_RETRY_AFTER_S), status=503, retry_after=REDIS_RETRY_AFTER_S)
-    return Outcome(unpack(_run(component, params, seed)), from_cache=False, cached=False)
+    return _run(component, job)
 
 
 def _cached(key: str) -> bytes | None:
@@ -167,13 +217,16 @@ def _unlock(lock: str, token: str) -> None:
         pass  # it expires by itself
 
 
-def _run(component: Component, params: Mapping[str, Value], seed: int) -> bytes:
+def _run(component: Component, job: tuple[str, Any]) -> bytes:
+    """``job`` (a worker target and its payload) run in a worker under the admission gate."""
     limit_s = settings.SIMULATION_WALL_LIMIT_S
     started = time.perf_counter()
     outcome = "ok"
     try:
-        return pool().call(COMPONENT_TARGET, (component.name, dict(params), seed, limit_s), limit_s=limit_s,
-                           kind=component.name, abandoned=client_gone)
+        target, payload = job
+        # Parts of a deferred run cost differently from a whole run: the queue estimates them apart.
+        kind = component.name if target == COMPONENT_TARGET else f"{component.name} {target}"
+        return pool().call(target, payload, limit_s=limit_s, kind=kind, abandoned=client_gone)
     except Busy as exc:
         outcome = "busy"
         raise RunRefused(busy_message(exc.retry_after_s), status=503, retry_after=exc.retry_after_s) from None

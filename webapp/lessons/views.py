@@ -40,5 +40,6 @@ def lesson(request, slug: str):
     }
     if not found.component:
         return render(request, "lessons/lesson.html", context)
-    panel = build_panel(found.component, request.GET, request.path, found.preset, client=client_of(request))
+    panel = build_panel(found.component, request.GET, request.path, found.preset, defer=bool(request.htmx),
+                        client=client_of(request))
     return respond(request, panel, "lessons/lesson.html", context)
