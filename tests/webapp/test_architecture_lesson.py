@@ -98,3 +98,34 @@ def test_each_section_teaches_its_points(client, language):
         section = re.search(rf'<section id="{anchor}".*?</section>', html, re.S).group(0)
         missing = [point for point in points if point.lower() not in section.lower()]
         assert not missing, f"{anchor} ({language}) lacks {missing}"
+
+
+def test_simulate_microservices_json_is_the_documented_interface():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("simulate", "microservices", "--format", "json", "--seed", "3", stdout=out)
+    data = json.loads(out.getvalue())
+    series, metrics = data["series"], data["metrics"]
+    assert all(len(row) == 2 and row[0] >= 0 and row[1] >= 1 for row in series["replicas"])
+    for row in series["hpa_decisions"]:
+        assert {"t_s", "metric", "current_replicas", "value", "target", "raw_desired", "desired_replicas"} <= set(row)
+    for name in ("token_bucket", "sliding_window", "fixed_window"):
+        limiter = metrics["limiters"][name]
+        assert {"accepted", "rejected", "max_accepted_in_any_window"} <= set(limiter)
+    assert metrics["limiters"]["sliding_window"]["max_accepted_in_any_window"] <= metrics["limit_per_window"]
+    assert {"enqueued", "completed", "lost", "retried"} <= set(metrics["queue"])
+    assert {"chat", "rag", "agent"} <= set(metrics["availability_by_route"])
+    assert {"failed_service", "architecture", "acks_late"} <= set(data["params"])
+
+
+def test_the_lab_draws_its_four_charts_each_with_a_data_table(client):
+    html = client.get("/en/lab/microservices/", {"seed": 4, "preset": "book-32.4-burst"}).content.decode()
+    for chart in ("tiers", "queue", "replicas", "latency"):
+        block = html[html.index(f'data-chart="{chart}"'):]
+        block = block[:block.index("</details>")]
+        assert "<table" in block, chart  # the chart's numbers in a table
+    replicas = html[html.index('data-chart="replicas"'):]
+    assert "scaled on" in replicas[:replicas.index("</details>")]  # each change names the metric behind it

@@ -141,3 +141,39 @@ def test_each_part_of_32_6_teaches_its_points_and_32_7_asks_one_question_per_les
     questions = review.split('<details class="predict">')[1:]
     linked = [q.split(f'href="/{lang}/sections/')[1][:4] for q in questions if f'href="/{lang}/sections/' in q]
     assert set(linked) >= {"32.1", "32.2", "32.3", "32.4", "32.5", "32.6"} and len(linked) == len(questions)
+
+
+def test_simulate_ab_dashboard_json_is_the_documented_interface() -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("simulate", "ab-dashboard", "--format", "json", "--seed", "7", "--set", "repetitions=40",
+                 stdout=out)
+    metrics = json.loads(out.getvalue())["metrics"]
+    assert {"p_value", "ci_low", "ci_high", "required_sample_size", "decision", "canary_outcome",
+            "canary_final_weight"} <= set(metrics)
+    assert metrics["canary_outcome"] in ("promoted", "rolled_back") and 0 <= metrics["canary_final_weight"] <= 1
+    reps = metrics["repetitions"]
+    assert reps["runs"] == 40
+    for name in ("false_positive_rate_fixed", "false_positive_rate_peeking", "false_positive_rate_sequential",
+                 "power_fixed", "power_peeking", "power_sequential"):  # the default true effect is not zero
+        assert 0 <= reps[name] <= 1
+
+
+@pytest.mark.django_db
+def test_the_lab_draws_bands_alpha_the_boundary_the_canary_and_the_repetitions() -> None:
+    html = Client().get("/en/lab/ab-dashboard/", {"seed": 8, "regression_errors": "0.05"}).content.decode()
+    for chart, pieces in {
+        "running": ["A (current): 95% interval", "B (new): 95% interval"],
+        "p-values": ["alpha = 0.05", "sequential boundary", "always-valid p-value (mSPRT)"],
+        "canary": ["canary's share of traffic", "rolled back"],
+        "repetitions": ["one test at the end", "a test at every look", "sequential test (mSPRT)"],
+    }.items():
+        block = html[html.index(f'data-chart="{chart}"'):]
+        block = block[:block.index("</details>")]
+        assert "<table" in block, chart
+        missing = [piece for piece in pieces if piece not in block.replace("\\u0027", "'")]
+        assert not missing, f"{chart} lacks {missing}"
