@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 
 import pytest
@@ -260,3 +261,45 @@ def test_while_redis_is_stopped_the_lesson_teaches_and_resumes_by_itself(page, t
             os.kill(redis_pid, signal.SIGCONT)
         expect(status).not_to_have_class("status busy", timeout=30_000)
         expect(page.locator("#lab-caching-comparison-result .plot .main-svg").first).to_be_attached()
+
+
+def test_a_batch_refused_while_the_server_is_busy_comes_back_by_itself(page, tmp_path):
+    """The experiments lab's repetitions, batch by batch, on a full server: a refused batch, then the whole result."""
+    with launched(tmp_path, SIMULATION_WORKERS="1", SIMULATION_QUEUE="0", SIMULATION_WALL_LIMIT_S="3",
+                  ADDRESS_RATE_PER_S="0", CLIENT_RATE_PER_S="0") as server:
+        watch_csp(page)
+        page.goto(f"{server.url}/en/lab/ab-dashboard/?preset=aa-test&seed=7")
+        result = page.locator("#lab-ab-dashboard-result")
+        expect(result.locator("[data-chart=repetitions] .main-svg").first).to_be_attached(timeout=60_000)
+        status = page.locator("#lab-ab-dashboard-status")
+        refused: list = []
+        page.on("response", lambda r: refused.append(r) if r.status == 503
+                and r.request.headers.get("hx-target") == "lab-ab-dashboard-pending" else None)
+        hog = Hog(server.url)
+
+        def busy_when_a_batch_goes(route) -> None:
+            if not refused and not hog.threads[0].is_alive():
+                hog.__enter__()
+                time.sleep(1)  # every worker taken
+            route.continue_()
+
+        page.route(re.compile(r"[?&]batch=\d+"), busy_when_a_batch_goes)
+        try:
+            page.fill("#ab-dashboard-seed", "8")  # a fresh run: first the result, then its batches
+            expect(result.locator(".pending")).to_be_attached(timeout=60_000)
+            for _ in range(600):
+                if refused:
+                    break
+                page.wait_for_timeout(100)
+            assert refused, "no batch was refused while every worker was busy"
+            assert refused[0].headers.get("retry-after")
+            expect(status).to_have_class("status busy", timeout=15_000)
+            expect(status).to_contain_text("the server is busy. Retrying in")
+        finally:
+            hog.__exit__()
+        # Nobody touches the page: after Retry-After it asks again and the batches run to the end.
+        expect(result.locator(".pending")).to_have_count(0, timeout=90_000)
+        expect(result.locator("[data-chart=repetitions] .main-svg").first).to_be_attached(timeout=30_000)
+        expect(status).not_to_have_class("status busy")
+        expect(status).to_contain_text("500 A/A repetitions")
+        assert page.evaluate("window.__csp") == []
