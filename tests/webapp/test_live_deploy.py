@@ -18,7 +18,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from tests.servers import ROOT, base_env, free_port, launched, wait_for
-from webapp.netaddr import local_hosts
+from webapp.netaddr import local_addresses, local_hosts
 
 LAB = "/en/lab/batching/"
 HTMX = {"HX-Request": "true", "HX-Target": "lab-batching-result"}
@@ -103,7 +103,11 @@ def test_two_servers_on_one_address_lose_nothing_when_one_is_killed(tmp_path):
 
 
 def test_class_mode_accepts_the_laptops_addresses_and_serves_static_files_compressed(tmp_path):
-    with launched(tmp_path, class_mode=True) as server:
+    with launched(tmp_path, host="0.0.0.0") as server:  # `make run HOST=0.0.0.0`: class mode, implied
+        printed = server.log()
+        assert "Students open:" in printed
+        for address in [a for a in local_addresses() if ":" not in a]:
+            assert f"    http://{address}:{server.port}/" in printed
         for host in local_hosts()[:2]:
             status, _, _ = server.get("/en/", headers={"Host": f"{host}:{server.port}"})
             assert status == 200, host
