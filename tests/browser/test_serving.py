@@ -99,8 +99,22 @@ def move_a_slider(page) -> None:
     charts_drawn(page)
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("slug", [lesson.slug for lesson in LESSONS])
+def lesson_pages() -> list:
+    """Every lesson in both languages; `make test` opens each lesson once, in one language or the other.
+
+    The markup of every page in both languages is checked without a browser
+    (tests/webapp/test_csp_markup.py); the long suite opens them all here too.
+    """
+    pages = []
+    for index, lesson in enumerate(LESSONS):
+        for language in LANGUAGES:
+            short = language == LANGUAGES[index % len(LANGUAGES)]
+            pages.append(pytest.param(lesson.slug, language, id=f"{lesson.slug}-{language}",
+                                      marks=() if short else pytest.mark.long))
+    return pages
+
+
+@pytest.mark.parametrize(("slug", "language"), lesson_pages())
 def test_every_lesson_page_keeps_to_the_content_security_policy(csp_page, live_url, slug, language):
     """On a phone, then on a laptop after a slider move: Plotly's runtime styles and every script obey the policy."""
     page = csp_page
