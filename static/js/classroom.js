@@ -28,6 +28,7 @@
   var retryMs = 500;
   var answered = null;       // a student's own answer or vote, as the server confirmed it
   var lastDecision = null;
+  var lastSent = null;       // the instructor's values last sent to the class
 
   function readJson(id) {
     var el = document.getElementById(id);
@@ -186,11 +187,14 @@
     shown = next.query;
     Object.keys(next.params).forEach(function (name) { setField(name, next.params[name]); });
     setField("seed", next.seed);
-    var target = $("lab-" + config.component + "-result");
-    if (!target || !window.htmx) return;
-    // The same request a learner's slider makes, to the lab's own endpoint.
-    window.htmx.ajax("GET", config.labPrefix + config.component + "/?" + next.query,
-      { target: target, swap: "outerHTML" });
+    var form = $("lab-" + config.component + "-form");
+    if (!form || !window.htmx) return;
+    // The room's result, rendered once for the whole class, answered as the lab's
+    // own endpoint answers a slider (a deferred part then comes batch by batch).
+    // Sent as the panel's form would be: its hx-sync cancels a fetch still under
+    // way (an earlier change, a batch of one), and the target is looked up when
+    // the request leaves, so a late answer never lands in a replaced element.
+    window.htmx.ajax("GET", config.resultUrl + "?" + next.query, { source: form });
   }
 
   function setField(name, value) {
@@ -273,7 +277,11 @@
         var form = $("lab-" + config.component + "-form");
         if (!form) return;
         var values = formValues(form);
-        send({ type: "set_params", params: values.params, seed: values.seed, preset: values.preset });
+        // A deferred part's batches come back one request at a time: the values
+        // did not change, so the class is not sent them again.
+        var sent = JSON.stringify(values);
+        if (sent === lastSent) return;
+        if (send({ type: "set_params", params: values.params, seed: values.seed, preset: values.preset })) lastSent = sent;
       }, 0);
     });
     document.querySelectorAll("input[name=room-mode]").forEach(function (radio) {
