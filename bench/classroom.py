@@ -13,6 +13,13 @@ prints one line per N:
 Target: p95 under 100 ms at 300 students.  The clients run in this one process,
 on the same machine as the server, so the figure includes their own time to read
 300 sockets.
+
+Then each student also fetches the new result as the page does after a state
+(``--follow room``: the room's result, rendered once per change; ``--follow lab``:
+the lab's own endpoint, rendered for each student), and a second line gives the
+time from the change until each student has the result's HTML:
+
+    classroom result: students=N follow=room p50_ms=X p95_ms=Y delivered=D/T
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHANGES = 10
 PAUSE_S = 0.3
 DELIVERY_TIMEOUT_S = 5.0
+RESULT_TIMEOUT_S = 60.0
 PASSWORD = "bench-" + secrets.token_urlsafe(12)
 
 
@@ -143,7 +151,9 @@ def prepare(env: dict, user: str, password: str) -> None:
                    check=True, stdout=subprocess.DEVNULL)
 
 
-async def measure(base: str, user: str, password: str, students: int) -> tuple[list[float], int, int]:
+async def measure(base: str, user: str, password: str, students: int,
+                  follow: str = "room") -> tuple[tuple[list[float], int, int], tuple[list[float], int, int]]:
+    """(state latencies, delivered, expected) for the broadcast, then the same for the results."""
     teacher, code = login_and_start(base, user, password)
     with ThreadPoolExecutor(max_workers=16) as pool:
         browsers = list(pool.map(lambda i: join(base, code, f"s{i}"), range(students)))
@@ -155,9 +165,9 @@ async def measure(base: str, user: str, password: str, students: int) -> tuple[l
     for ws in sockets:
         json.loads(await ws.recv())  # each socket's first state
     await _wait_presence(instructor, students)
+    params = dict(first["params"])
     latencies: list[float] = []
     delivered = 0
-    params = dict(first["params"])
     for change in range(CHANGES):
         value = 10 + change + 1
         params["requests"] = value
@@ -169,8 +179,44 @@ async def measure(base: str, user: str, password: str, students: int) -> tuple[l
                 delivered += 1
                 latencies.append(arrived - sent)
         await asyncio.sleep(PAUSE_S)
+    broadcast = (latencies, delivered, CHANGES * students)
+
+    import httpx  # installed with the OpenAI client; only the bench uses it directly
+
+    results: list[float] = []
+    fetched = 0
+    url = f"/en/room/{code}/result/" if follow == "room" else "/en/lab/batching/"
+    limits = httpx.Limits(max_connections=students + 10, max_keepalive_connections=students + 10)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=RESULT_TIMEOUT_S) as http:
+        for change in range(CHANGES):
+            value = 40 + change + 1
+            params["requests"] = value
+            sent = time.perf_counter()
+            await instructor.send(json.dumps({"type": "set_params", "params": params}))
+            done = await asyncio.gather(*(_result(http, ws, b, url, value) for ws, b in zip(sockets, browsers)))
+            for arrived in done:
+                if arrived is not None:
+                    fetched += 1
+                    results.append(arrived - sent)
+            await asyncio.sleep(PAUSE_S)
     await asyncio.gather(*(ws.close() for ws in [instructor, *sockets]))
-    return latencies, delivered, CHANGES * students
+    return broadcast, (results, fetched, CHANGES * students)
+
+
+async def _result(http, ws, browser: Browser, url: str, value: int) -> float | None:
+    """When this student had the result of the state with requests == value, fetched as its page does."""
+    if await _arrival(ws, value) is None:
+        return None
+    query = urllib.parse.urlencode({"requests": value})  # the room answers with its own values anyway
+    headers = {"HX-Request": "true", "HX-Target": "lab-batching-result",
+               "Cookie": f"sessionid={browser.cookie('sessionid')}"}
+    try:
+        response = await http.get(f"{url}?{query}", headers=headers)
+    except Exception:  # noqa: BLE001 - a failed fetch is a result not delivered
+        return None
+    if response.status_code != 200 or f"{value} requests".encode() not in response.content:
+        return None
+    return time.perf_counter()
 
 
 async def _arrival(ws, value: int) -> float | None:
@@ -194,6 +240,12 @@ async def _wait_presence(instructor, students: int) -> None:
                 return
 
 
+def _figures(latencies: list[float], delivered: int, total: int) -> str:
+    p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
+    p95 = _p95(latencies) * 1000 if latencies else float("nan")
+    return f"p50_ms={p50:.1f} p95_ms={p95:.1f} delivered={delivered}/{total}"
+
+
 def _p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -201,22 +253,25 @@ def _p95(samples: list[float]) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench classroom")
-    parser.add_argument("--students", type=int, nargs="+", default=[50, 100, 300])
+    parser.add_argument("--students", type=int, nargs="+", default=[60, 300])
+    parser.add_argument("--follow", choices=["room", "lab"], default="room",
+                        help="where students fetch the result: the room's (rendered once) or the lab's own endpoint")
     args = parser.parse_args(argv)
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "webapp.settings", "VAR_DIR": str(var_dir),
-           "CLASSROOM_JOINS_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING"}
+           "CLASSROOM_JOINS_PER_MINUTE": "100000", "LOG_LEVEL": "WARNING",
+           # One address for the whole class: "--follow lab" must measure rendering, not refusals.
+           "ADDRESS_RATE_PER_S": "100000", "ADDRESS_BURST": "100000",
+           "CLIENT_RATE_PER_S": "100000", "CLIENT_BURST": "100000"}
     env.pop("REDIS_URL", None)  # the server starts its own embedded Redis under var/bench
     user = "bench-" + secrets.token_hex(4)
     prepare(env, user, PASSWORD)
     with server(env) as base:
         for n in args.students:
-            latencies, delivered, total = asyncio.run(measure(base, user, PASSWORD, n))
-            p50 = statistics.median(latencies) * 1000 if latencies else float("nan")
-            p95 = _p95(latencies) * 1000 if latencies else float("nan")
-            print(f"classroom broadcast: students={n} p50_ms={p50:.1f} p95_ms={p95:.1f} "
-                  f"delivered={delivered}/{total}", flush=True)
+            broadcast, results = asyncio.run(measure(base, user, PASSWORD, n, args.follow))
+            print(f"classroom broadcast: students={n} {_figures(*broadcast)}", flush=True)
+            print(f"classroom result: students={n} follow={args.follow} {_figures(*results)}", flush=True)
 
 
 if __name__ == "__main__":

@@ -270,7 +270,9 @@
   function wireInstructor() {
     document.body.addEventListener("htmx:afterRequest", function (event) {
       // Only the panel's own successful reruns: a refused value (400) is not sent to the class.
-      var source = event.detail.elt;
+      // A preset swaps the whole panel: the event then comes from the panel's parent,
+      // and the element that asked is the request's own.
+      var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
       var owner = source && source.closest ? source.closest("[data-lab]") : null;
       if (!owner || owner.dataset.lab !== config.component || !event.detail.xhr || event.detail.xhr.status !== 200) return;
       window.setTimeout(function () {
