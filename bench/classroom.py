@@ -14,12 +14,14 @@ Target: p95 under 100 ms at 300 students.  The clients run in this one process,
 on the same machine as the server, so the figure includes their own time to read
 300 sockets.
 
-Then each student also fetches the new result as the page does after a state
-(``--follow room``: the room's result, rendered once per change; ``--follow lab``:
-the lab's own endpoint, rendered for each student), and a second line gives the
-time from the change until each student has the result's HTML:
+A second line gives the time from the change until each student has the new
+result's HTML: ``--follow push`` (what the pages do) waits for the result the
+server sends each socket after the state, rendered once for the room;
+``--follow room`` and ``--follow lab`` have each student fetch it instead, from
+the room's result (rendered once, but one HTTP request per student) or from the
+lab's own endpoint (rendered for each student), for comparison:
 
-    classroom result: students=N follow=room p50_ms=X p95_ms=Y delivered=D/T
+    classroom result: students=N follow=push p50_ms=X p95_ms=Y delivered=D/T
 """
 
 from __future__ import annotations
@@ -152,7 +154,7 @@ def prepare(env: dict, user: str, password: str) -> None:
 
 
 async def measure(base: str, user: str, password: str, students: int,
-                  follow: str = "room") -> tuple[tuple[list[float], int, int], tuple[list[float], int, int]]:
+                  follow: str = "push") -> tuple[tuple[list[float], int, int], tuple[list[float], int, int]]:
     """(state latencies, delivered, expected) for the broadcast, then the same for the results."""
     teacher, code = login_and_start(base, user, password)
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -185,7 +187,7 @@ async def measure(base: str, user: str, password: str, students: int,
 
     results: list[float] = []
     fetched = 0
-    url = f"/en/room/{code}/result/" if follow == "room" else "/en/lab/batching/"
+    url = {"push": "push", "room": f"/en/room/{code}/result/", "lab": "/en/lab/batching/"}[follow]
     limits = httpx.Limits(max_connections=students + 10, max_keepalive_connections=students + 10)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=RESULT_TIMEOUT_S) as http:
         for change in range(CHANGES):
@@ -204,7 +206,9 @@ async def measure(base: str, user: str, password: str, students: int,
 
 
 async def _result(http, ws, browser: Browser, url: str, value: int) -> float | None:
-    """When this student had the result of the state with requests == value, fetched as its page does."""
+    """When this student had the HTML of the result with requests == value."""
+    if url == "push":
+        return await _pushed(ws, value)
     if await _arrival(ws, value) is None:
         return None
     query = urllib.parse.urlencode({"requests": value})  # the room answers with its own values anyway
@@ -232,6 +236,19 @@ async def _arrival(ws, value: int) -> float | None:
         return None
 
 
+async def _pushed(ws, value: int) -> float | None:
+    """When this socket received the result message whose HTML shows requests == value."""
+    try:
+        async with asyncio.timeout(RESULT_TIMEOUT_S):
+            wanted = f"{value} requests"
+            while True:
+                text = await ws.recv()
+                if text.startswith('{"type": "result"') and wanted in text:
+                    return time.perf_counter()
+    except TimeoutError:
+        return None
+
+
 async def _wait_presence(instructor, students: int) -> None:
     async with asyncio.timeout(30):
         while True:
@@ -254,8 +271,9 @@ def _p95(samples: list[float]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench classroom")
     parser.add_argument("--students", type=int, nargs="+", default=[60, 300])
-    parser.add_argument("--follow", choices=["room", "lab"], default="room",
-                        help="where students fetch the result: the room's (rendered once) or the lab's own endpoint")
+    parser.add_argument("--follow", choices=["push", "room", "lab"], default="push",
+                        help="how students get the result: sent over their socket (as the pages do), or fetched "
+                             "from the room's result or from the lab's own endpoint")
     args = parser.parse_args(argv)
     var_dir = ROOT / "var" / "bench"
     var_dir.mkdir(parents=True, exist_ok=True)

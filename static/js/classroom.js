@@ -29,6 +29,9 @@
   var answered = null;       // a student's own answer or vote, as the server confirmed it
   var lastDecision = null;
   var lastSent = null;       // the instructor's values last sent to the class
+  var awaiting = null;       // the query whose result the server is about to send
+  var fallback = null;       // fetches that result if it does not come
+  var PUSH_WAIT_MS = 3000;
 
   function readJson(id) {
     var el = document.getElementById(id);
@@ -108,6 +111,7 @@
 
   function receive(message) {
     if (message.type === "state") onState(message);
+    else if (message.type === "result") onResult(message);
     else if (message.type === "tally") onTally(message);
     else if (message.type === "presence") setText("room-present", whole.format(message.students));
     else if (message.type === "decision") { lastDecision = message; renderActivity(); }
@@ -187,6 +191,34 @@
     shown = next.query;
     Object.keys(next.params).forEach(function (name) { setField(name, next.params[name]); });
     setField("seed", next.seed);
+    window.clearTimeout(fallback);
+    awaiting = null;
+    if (next.result_follows) {
+      // The server sends the new result right after this state, rendered once for
+      // the whole class; fetch it only if it does not come.
+      awaiting = next.query;
+      var form = $("lab-" + config.component + "-form");
+      if (form && window.htmx) window.htmx.trigger(form, "htmx:abort");  // an earlier fetch, now out of date
+      fallback = window.setTimeout(function () {
+        if (awaiting === next.query) { awaiting = null; fetchResult(next); }
+      }, PUSH_WAIT_MS);
+      return;
+    }
+    fetchResult(next);
+  }
+
+  function onResult(message) {
+    if (!awaiting || message.query !== awaiting || !window.htmx) return;
+    awaiting = null;
+    window.clearTimeout(fallback);
+    var form = $("lab-" + config.component + "-form");
+    var target = $("lab-" + config.component + "-result");
+    if (!target) return;
+    if (form) window.htmx.trigger(form, "htmx:abort");  // a batch of an earlier result still on its way
+    window.htmx.swap(target, message.html, { swapStyle: "outerHTML" });
+  }
+
+  function fetchResult(next) {
     var form = $("lab-" + config.component + "-form");
     if (!form || !window.htmx) return;
     // The room's result, rendered once for the whole class, answered as the lab's

@@ -107,6 +107,9 @@ def test_a_student_and_the_projector_follow_the_instructor_through_every_lab(bro
     for page in (teacher, student, projector):
         expect(page.locator("#room-connection")).to_have_attribute("data-state", "open")
     expect(teacher.locator("#room-present")).to_have_text("1")
+    fetched = []  # results a follower asked for itself, rather than receiving them over its socket
+    for page in (student, projector):
+        page.on("request", lambda r: fetched.append(r.url) if "/result/" in r.url and "batch=" not in r.url else None)
 
     names = ["batching", *sorted(set(registry.COMPONENTS) - {"batching"})]
     for component in names:
@@ -145,5 +148,6 @@ def test_a_student_and_the_projector_follow_the_instructor_through_every_lab(bro
         expect(page.locator("#lab-batching-status")).to_contain_text("42")
         expect(page.locator("#lab-batching-status")).not_to_contain_text("41")
     _no_violations(teacher, student, projector)
+    assert fetched == []
     for context in (teacher_ctx, student_ctx, projector_ctx):
         context.close()
