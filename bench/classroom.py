@@ -1,10 +1,11 @@
 """Classroom broadcast: how long an instructor's change takes to reach every student.
 
-``python -m bench classroom --students 50 100 300`` starts its own daphne server
+``python -m bench classroom --students 60 300`` starts its own daphne server
 (state under ``var/bench``: its own database and embedded Redis), creates an
 instructor, starts a room, lets N students join over HTTP as a browser would and
 connects each one's WebSocket, then has the instructor move a slider several
-times.  For each change it measures, for every student, the time from the
+times, as the instructor's page does: its own re-run first, then the change to
+the class.  For each change it measures, for every student, the time from the
 instructor sending the change until that student received the new state, and
 prints one line per N:
 
@@ -173,6 +174,7 @@ async def measure(base: str, user: str, password: str, students: int,
     for change in range(CHANGES):
         value = 10 + change + 1
         params["requests"] = value
+        await asyncio.to_thread(_instructors_run, teacher, params)
         sent = time.perf_counter()
         await instructor.send(json.dumps({"type": "set_params", "params": params}))
         arrivals = await asyncio.gather(*(_arrival(ws, value) for ws in sockets))
@@ -193,6 +195,7 @@ async def measure(base: str, user: str, password: str, students: int,
         for change in range(CHANGES):
             value = 40 + change + 1
             params["requests"] = value
+            await asyncio.to_thread(_instructors_run, teacher, params)
             sent = time.perf_counter()
             await instructor.send(json.dumps({"type": "set_params", "params": params}))
             done = await asyncio.gather(*(_result(http, ws, b, url, value) for ws, b in zip(sockets, browsers)))
@@ -203,6 +206,15 @@ async def measure(base: str, user: str, password: str, students: int,
             await asyncio.sleep(PAUSE_S)
     await asyncio.gather(*(ws.close() for ws in [instructor, *sockets]))
     return broadcast, (results, fetched, CHANGES * students)
+
+
+def _instructors_run(teacher: Browser, params: dict) -> None:
+    """What the instructor's page does before it tells the class: its own slider's re-run."""
+    query = urllib.parse.urlencode({k: ("on" if v is True else "off" if v is False else v) for k, v in params.items()})
+    request = urllib.request.Request(f"{teacher.base}/en/lab/batching/?{query}&seed=0",
+                                     headers={"HX-Request": "true", "HX-Target": "lab-batching-result"})
+    with teacher.opener.open(request, timeout=60) as response:
+        response.read()
 
 
 async def _result(http, ws, browser: Browser, url: str, value: int) -> float | None:
