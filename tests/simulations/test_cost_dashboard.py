@@ -455,6 +455,19 @@ def test_the_component_budget_never_overspends_when_reserving():
         assert race["naive"]["overspend_usd"] > 0
 
 
+def test_a_burst_no_reservation_fits_says_why():
+    capped = _run(seed=5, routing="length", compression=0.5)  # cap 300: each worst case above the room left
+    budget_ = capped.metrics["budget"]
+    assert budget_["race"]["reserve"]["admitted"] == 0
+    assert budget_["smallest_estimate_usd"] > budget_["headroom_usd"]
+    assert [n.data["tokens"] for n in capped.notes if n.code == "budget_reserve_none"] == [300]
+    fits = _run()  # the defaults: some reservations fit, nothing to explain
+    assert fits.metrics["budget"]["race"]["reserve"]["admitted"] > 0
+    assert not any(n.code == "budget_reserve_none" for n in fits.notes)
+    uncapped = _run(max_tokens=0)  # no cap: the note about the cap says it instead
+    assert not any(n.code == "budget_reserve_none" for n in uncapped.notes)
+
+
 def test_alerts_fire_at_the_thresholds_through_the_day():
     hours = budget.alert_hours(cost_per_day=48.0, budget=30.0)
     assert hours[0.5] == pytest.approx(7.5) and hours[1.0] == pytest.approx(15.0)
