@@ -23,8 +23,8 @@ OTHER_WORDS_FOR_THE_CHAPTER = ("原书", "书中")
 
 
 def _prose(html: str) -> str:
-    """The page without its code blocks and scripts, where spacing follows other rules."""
-    return re.sub(r"<(pre|script|style)\b.*?</\1>", "", html, flags=re.S)
+    """The page without its code blocks, scripts and sample inputs, where spacing follows other rules."""
+    return re.sub(r"<(pre|script|style|textarea)\b.*?</\1>", "", html, flags=re.S)
 
 
 @pytest.mark.parametrize("slug", [lesson.slug for lesson in LESSONS])

@@ -170,3 +170,21 @@ def test_table_notes_sit_below_the_scrolling_tables(client):
     assert "mix (60/30/10)" in html and "per request ($0.002, $0.03)" in html
     zh = client.get(LESSON.format(lang="zh-hans"), {"preset": "book-32.5"}).content.decode()
     assert "（$0.002、$0.03）" in zh
+
+
+@pytest.mark.parametrize(("headers", "level", "expected"), [
+    ({}, None, ("h2", "h3")),  # the tool's own page: below its h1
+    (BOX, "2", ("h3", "h4")),  # re-rendered on the lab's own page, whose lab heading is an h2
+    (BOX, "3", ("h4", "h5")),  # re-rendered inside a lesson
+    (BOX, "9", ("h4", "h5")),  # nonsense: a lesson's levels
+])
+def test_the_box_keeps_its_headings_one_level_below_the_one_above_it(client, headers, level, expected):
+    query = {"prompt": "Why is division by zero undefined?", **({"level": level} if level else {})}
+    html = client.get(TOOL.format(lang="en"), query, headers=headers).content.decode()
+    box_heading, why_heading = expected
+    assert f'<{box_heading} id="lab-routing-flow-box-title">' in html and f"<{why_heading}>Why</{why_heading}>" in html
+
+
+def test_the_lab_page_tells_the_box_its_level(client):
+    html = client.get("/en/lab/routing-flow/").content.decode()
+    assert '<h3 id="lab-routing-flow-box-title">' in html and "hx-vals='{\"level\": 2}'" in html

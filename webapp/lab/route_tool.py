@@ -146,10 +146,17 @@ def box_context(result: Result) -> dict[str, Any]:
     return {"box": context}
 
 
+def _heading_level(raw: str | None) -> int:
+    return int(raw) if raw in ("1", "2", "3") else 3
+
+
 @require_safe
 def route(request: HttpRequest) -> HttpResponse:
     """The prompt box as an endpoint: the routed prompt, its class, rule, model, tokens, cost and latency."""
     context, status = box(request.GET, require_prompt=request.htmx or "prompt" in request.GET)
+    # The box's heading sits one level below the one above it: the tool page's h1, or on a lab
+    # page the level its hx-vals sends back (h2 on the lab's own page, h3 in a lesson).
+    context["level"] = _heading_level(request.GET.get("level")) if request.htmx else 1
     target = request.htmx.target if request.htmx else None
     if target == RESULT_ID:
         template = "lab/routing_flow_route.html#route-result"
