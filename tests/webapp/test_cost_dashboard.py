@@ -72,6 +72,14 @@ def test_the_dashboard_shows_its_tables_and_the_metrics_text(client):
         assert part in html
 
 
+def test_the_monitoring_panels_form_a_grid_below_the_wide_charts(client):
+    html = client.get("/en/lab/cost-dashboard/", {"seed": 3}).content.decode()
+    figures = re.findall(r'<figure class="chart( wide)?"[^>]*>.*?data-chart="([\w-]+)"', html, re.S)
+    narrow = [key for wide, key in figures if not wide]
+    assert narrow == ["panel-requests", "panel-latency", "panel-errors", "panel-hits", "panel-tokens", "panel-cost"]
+    assert all(wide for wide, key in figures if not key.startswith("panel-"))
+
+
 def test_the_price_links_switch_to_the_chapter_prices(client):
     html = client.get("/en/lab/cost-dashboard/").content.decode()
     link = re.search(r'id="lab-cost-dashboard-prices-book" href="([^"#]+)', html).group(1)

@@ -109,7 +109,7 @@ def _cost_by_model_chart(result: Result) -> Chart:
     fig = figure(traces, barmode="stack", yaxis={"title": {"text": _("USD per day")}, "rangemode": "tozero"})
     table = Table([_("System"), _("Model"), _("Cost per day (USD)")],
                   [[system_label(r["system"]), r["model"], f"{r['cost_usd']:.4f}"] for r in rows])
-    return Chart("cost-by-model", _("Cost per day before and after, by model"), fig, table)
+    return Chart("cost-by-model", _("Cost per day before and after, by model"), fig, table, wide=True)
 
 
 def _tokens_chart(result: Result) -> Chart:
@@ -124,7 +124,7 @@ def _tokens_chart(result: Result) -> Chart:
     fig = figure(traces, barmode="group", yaxis={"title": {"text": _("billed tokens per day")}, "rangemode": "tozero"})
     table = Table([_("System"), _("Kind"), _("Tokens per day")],
                   [[system_label(r["system"]), kind_label(r["kind"]), f"{r['tokens_per_day']:,.0f}"] for r in rows])
-    return Chart("tokens", _("Billed tokens per day: input and output"), fig, table)
+    return Chart("tokens", _("Billed tokens per day: input and output"), fig, table, wide=True)
 
 
 def _latency_chart(result: Result) -> Chart:
@@ -140,7 +140,7 @@ def _latency_chart(result: Result) -> Chart:
     table = Table([_("System"), "P50", "P95", "P99", _("P95 from the histogram"), _("P99 from the histogram")],
                   [[system_label(r["system"]), ms(r["p50_ms"]), ms(r["p95_ms"]), ms(r["p99_ms"]),
                     ms(r["p95_histogram_ms"]), ms(r["p99_histogram_ms"])] for r in rows])
-    return Chart("latency", _("Latency percentiles, from arrival to answer"), fig, table)
+    return Chart("latency", _("Latency percentiles, from arrival to answer"), fig, table, wide=True)
 
 
 def _budget_chart(result: Result) -> Chart:
@@ -162,7 +162,7 @@ def _budget_chart(result: Result) -> Chart:
              _("refused") if e["event"] == "refused" else _("spent"),
              "" if e["spent"] is None else f"{e['spent'] / 1e6:.6f}"] for e in result.series["budget_race"]]
     table = Table([_("Way"), _("Time (s)"), _("Request"), _("Event"), _("Spent after (USD)")], rows)
-    return Chart("budget", _("A burst at the budget's edge: spend as calls finish"), fig, table)
+    return Chart("budget", _("A burst at the budget's edge: spend as calls finish"), fig, table, wide=True)
 
 
 # -- monitoring panels -------------------------------------------------------------------
