@@ -150,3 +150,11 @@ def test_simulate_presets():
     assert case["before"]["cost_per_day_usd"] == 50.0
     for system in ("before", "after"):
         assert set(case[system]) >= {"qps", "p95_latency_ms", "cost_per_day_usd", "cache_hit_rate", "availability"}
+
+
+def test_a_run_past_its_time_limit_is_refused_with_a_message(client, settings):
+    settings.SIMULATION_WALL_LIMIT_S = 0.001
+    response = client.get("/en/lab/cost-dashboard/", {"sample_requests": 200, "seed": 515151},
+                          headers={"HX-Request": "true", "HX-Target": "lab-cost-dashboard-result"})
+    assert response.status_code == 400
+    assert "real time and was stopped" in response.content.decode()
