@@ -464,7 +464,9 @@ def test_a_burst_no_reservation_fits_says_why():
     fits = _run()  # the defaults: some reservations fit, nothing to explain
     assert fits.metrics["budget"]["race"]["reserve"]["admitted"] > 0
     assert not any(n.code == "budget_reserve_none" for n in fits.notes)
-    uncapped = _run(max_tokens=0)  # no cap: the note about the cap says it instead
+    uncapped = _run(max_tokens=0)  # no cap: every reservation refused (lesson 30.10), the cap's note says why
+    assert uncapped.metrics["budget"]["race"]["reserve"]["admitted"] == 0
+    assert any(n.code == "budget_no_cap" for n in uncapped.notes)
     assert not any(n.code == "budget_reserve_none" for n in uncapped.notes)
 
 
