@@ -432,6 +432,28 @@ def test_panels_cover_the_run_for_both_systems():
             result.metrics["sample_requests"])
 
 
+def test_the_panels_count_failed_calls_apart_from_failed_requests():
+    """Lesson 30.7: a fallback rescues requests whose calls failed; the client's own retries hide the failures."""
+    def panels(**levers):
+        rows = _run(**{**ALL_OFF, "error_rate": 0.2, **levers}).series["monitoring"]
+        return {s: [r for r in rows if r["system"] == s] for s in ("before", "after")}
+
+    fallback = panels(fallback=True)
+    assert all(r["error_rate"] == r["call_error_rate"] for r in fallback["before"])  # one call per request
+    assert max(r["error_rate"] for r in fallback["before"]) > 0.2
+    calls_failed = sum(r["call_error_rate"] for r in fallback["after"])
+    assert calls_failed > 0.5 and sum(r["error_rate"] for r in fallback["after"]) < calls_failed / 2
+    retried = panels(fallback=True, retries=2)["after"]  # retries inside the call: the callback sees none
+    assert max(r["call_error_rate"] for r in retried) == 0 and max(r["error_rate"] for r in retried) == 0
+
+
+def test_the_in_flight_gauge_fills_the_workers_when_traffic_outruns_them():
+    rows = _run(requests_per_day=2_000_000, **ALL_OFF).series["monitoring"]
+    assert max(r["in_flight"] for r in rows if r["system"] == "before") == 8  # the eight workers, all busy
+    quiet = _run(**ALL_OFF).series["monitoring"]
+    assert max(r["in_flight"] for r in quiet if r["system"] == "before") <= 2
+
+
 # -- the budget -------------------------------------------------------------------------------------
 
 def test_check_then_spend_overspends_and_reserving_holds(real_redis_url):

@@ -76,7 +76,8 @@ def test_the_monitoring_panels_form_a_grid_below_the_wide_charts(client):
     html = client.get("/en/lab/cost-dashboard/", {"seed": 3}).content.decode()
     figures = re.findall(r'<figure class="chart( wide)?"[^>]*>.*?data-chart="([\w-]+)"', html, re.S)
     narrow = [key for wide, key in figures if not wide]
-    assert narrow == ["panel-requests", "panel-latency", "panel-errors", "panel-hits", "panel-tokens", "panel-cost"]
+    assert narrow == ["panel-requests", "panel-latency", "panel-errors", "panel-call-errors", "panel-hits",
+                      "panel-tokens", "panel-cost", "panel-in-flight"]
     assert all(wide for wide, key in figures if not key.startswith("panel-"))
 
 

@@ -170,9 +170,11 @@ def _budget_chart(result: Result) -> Chart:
 PANELS = (
     ("requests", "requests_per_min", lambda: _("Requests per minute"), lambda v: f"{v:.1f}"),
     ("errors", "error_rate", lambda: _("Error rate"), lambda v: pct(v)),
+    ("call-errors", "call_error_rate", lambda: _("Failed model calls, as the callback sees them"), lambda v: pct(v)),
     ("hits", "cache_hit_ratio", lambda: _("Cache hit ratio of model calls"), lambda v: pct(v)),
     ("tokens", "output_tokens_per_min", lambda: _("Output tokens per minute"), lambda v: f"{v:,.0f}"),
     ("cost", "cost_per_min_usd", lambda: _("Cost per minute (USD)"), lambda v: f"{v:.4f}"),
+    ("in-flight", "in_flight", lambda: _("Requests in flight (gauge)"), lambda v: f"{v:.0f}"),
 )
 
 
