@@ -155,7 +155,7 @@ def _budget_chart(result: Result) -> Chart:
                        "x": [e["t_s"] for e in mine],
                        "y": [(e["spent"] / 1e6 - budget["daily_budget_usd"]) * 100 for e in mine],
                        "line": {"shape": "hv", "dash": dash[strategy][0]}, "marker": {"symbol": dash[strategy][1]}})
-    fig = figure(traces, xaxis={"title": {"text": _("seconds into the burst (simulated)")}},
+    fig = figure(traces, xaxis={"title": {"text": _("seconds (simulated)")}},
                  yaxis={"title": {"text": _("spend above the budget (US cents)")}, "zeroline": False})
     fig["layout"] = marked(fig["layout"], y=0, label=_("the daily budget"))
     rows = [[label[e["strategy"]], f"{e['t_s']:.2f}", e["request"],
@@ -184,7 +184,7 @@ def _panel_time(row: Mapping[str, Any]) -> float:
 
 def _monitoring_charts(result: Result) -> list[Chart]:
     rows = result.series["monitoring"]
-    x_title = {"title": {"text": _("minutes into the sample (simulated)")}}
+    x_title = {"title": {"text": _("minutes (simulated)")}}
     charts = []
     for key, field, title, fmt in PANELS:
         traces = []
