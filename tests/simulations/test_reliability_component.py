@@ -8,7 +8,7 @@ import json
 import pytest
 
 from simulations.components import reliability_tree as component
-from simulations.reliability import tree
+from simulations.reliability import book, tree
 from simulations.reliability.breaker import STATES
 from simulations.reliability.strategies import STRATEGIES, replay
 from simulations.registry import get
@@ -80,6 +80,9 @@ def test_book_30_6_notes_time_the_chapters_chain_and_find_its_cache_fallback_bro
     assert {"book_30_6_no_timeout", "book_30_6_chain", "book_30_6_provider", "book_30_6_cache"} <= set(notes)
     assert notes["book_30_6_chain"].data["worst"] > notes["book_30_6_chain"].data["timeouts"] == 90
     assert "check_cache" in notes["book_30_6_cache"].data["hidden"]
+    # The same figure as the lesson's prose (rendered from the same measurement), not rounded differently.
+    worst = book.chapter_chain_worst_case_s()
+    assert f"after {worst:.1f} s" in notes["book_30_6_chain"].text
 
 
 def test_book_notes_appear_only_for_the_chapters_setup():
