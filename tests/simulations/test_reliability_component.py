@@ -18,7 +18,7 @@ REQUIRED = ("availability", "p95_latency_ms", "cost_usd", "provider_calls_per_re
 
 @functools.cache
 def run(preset: str | None = None, seed: int = 0, **values):
-    return get("reliability-tree").execute(values, preset=preset, seed=seed, wall_limit_s=60)
+    return get("reliability-tree").execute(values, preset=preset, seed=seed)
 
 
 def test_the_json_has_every_strategy_with_the_documented_fields():
@@ -119,6 +119,19 @@ def test_honouring_retry_after_avoids_early_retries():
     assert per["retry"]["early_retries"] > 0
     assert per["retry_after"]["early_retries"] == 0 and per["full"]["early_retries"] == 0
     assert per["retry_after"]["provider_calls_per_request"] < per["retry"]["provider_calls_per_request"]
+
+
+def test_from_the_retries_lesson_the_client_must_stop_retrying_before_retry_after_shows():
+    # The lesson's walk-through starts from book-30.5, whose client retries twice and waits
+    # what a 429 asks by itself: with_retry never sees an early 429, and the strategies agree.
+    busy = {"rate_limit_rate": 0.15, "retry_after_s": 5.0}
+    per = run("book-30.5", **busy).metrics["strategies"]
+    assert per["retry"]["early_retries"] == per["retry_after"]["early_retries"] == 0
+    assert per["retry"]["availability"] == per["retry_after"]["availability"]
+    # Client retries off, as the lesson says: with_retry comes back early and loses requests.
+    per = run("book-30.5", sdk_max_retries=0, **busy).metrics["strategies"]
+    assert per["retry"]["early_retries"] > 0 == per["retry_after"]["early_retries"]
+    assert per["retry_after"]["availability"] > per["retry"]["availability"]
 
 
 # -- the decision tree ----------------------------------------------------------------------
