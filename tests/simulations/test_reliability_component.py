@@ -134,6 +134,23 @@ def test_from_the_retries_lesson_the_client_must_stop_retrying_before_retry_afte
     assert per["retry_after"]["availability"] > per["retry"]["availability"]
 
 
+def test_from_the_fallbacks_lesson_a_provider_wide_outage_needs_another_provider():
+    # book-30.6's eight seconds are outlasted by the clients' retries: everyone is answered, later.
+    per = run("book-30.6", outage_scope="provider").metrics["strategies"]
+    assert per["fallback"]["availability"] == 1.0
+    assert per["fallback"]["p95_latency_ms"] > run("book-30.6").metrics["strategies"]["fallback"]["p95_latency_ms"]
+    # Thirty seconds: the all-OpenAI chain ends in default answers; claude-3-haiku holds.
+    per = run("book-30.6", outage_scope="provider", outage_length_s=30.0).metrics["strategies"]
+    assert per["fallback"]["default_rate"] > 0.5
+    per = run("book-30.6", outage_scope="provider", outage_length_s=30.0,
+              fallbacks="claude-3-haiku").metrics["strategies"]
+    assert per["fallback"]["availability"] == 1.0 and per["fallback"]["default_rate"] == 0.0
+    # The breaker: the same availability with fewer calls to the failing provider and a shorter wait.
+    assert per["breaker"]["availability"] == per["fallback"]["availability"]
+    assert per["breaker"]["provider_calls_per_request"] < per["fallback"]["provider_calls_per_request"]
+    assert per["breaker"]["p50_latency_ms"] < per["fallback"]["p50_latency_ms"]
+
+
 # -- the decision tree ----------------------------------------------------------------------
 
 
