@@ -3,12 +3,15 @@
     python -m bench.class_load [--students 100] [--duration 60] [--servers 1] [--url http://127.0.0.1:PORT]
 
 Each student opens a lesson (the class arrives over the first 15 s), then reads,
-drags a slider, reads again.  A drag is a few input events 50-150 ms apart; the
+drags a slider (or, one time in five, picks a preset), reads again.  A drag is a few input events 50-150 ms apart; the
 page re-runs 300 ms after the last one (htmx's ``delay:300ms``), and a pause in
 the middle of a drag fires a re-run that the next one replaces (``hx-sync
 replace``), as in the browser.  Every other student follows a neighbour and asks
 for the very values the neighbour just chose.  A refused re-run (503 or 429) is
 retried after its ``Retry-After``, as the page does, unless a newer drag replaced it.
+A result that leaves a slow part for later (the experiments lab's repetitions) is
+followed by its batches, one request each, as the progress line asks for them; a
+refused batch makes the student ask for the result again after ``Retry-After``.
 Components, lessons and parameters come from ``manage.py simulate --list``.
 
 Printed: requests by status, latency of re-runs (p50/p95/p99), time from the end
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
 import random
 import re
@@ -41,6 +45,8 @@ from .stats import p95
 MAX_STUDENTS, MAX_DURATION_S = 200, 300
 DEBOUNCE_S = 0.3
 CACHED_MARK = "served from the result cache"
+# The progress line of a deferred part: its id and the request for the next batch.
+PENDING = re.compile(r'<div id="(lab-[\w-]+-pending)"[^>]*hx-get="([^"]+)"')
 
 
 def components() -> list[dict[str, Any]]:
@@ -52,7 +58,7 @@ def components() -> list[dict[str, Any]]:
 
 @dataclass
 class Record:
-    kind: str  # page, rerun
+    kind: str  # page, rerun, batch
     status: int  # 0: no answer (error)
     latency_s: float
     cached: bool = False
@@ -72,9 +78,11 @@ class Student:
     def __init__(self, index: int, component: dict[str, Any], rng: random.Random, base: str, stats: Stats,
                  leader: Student | None) -> None:
         self.index, self.component, self.rng, self.stats, self.leader = index, component, rng, stats, leader
+        self.base = base
         self.page = base + (component["path"] or component["lab_path"])
         self.target = f"lab-{component['name']}-result"
-        self.values = {p["name"]: _text(p["default"]) for p in component["params"]}
+        self.defaults = {p["name"]: _text(p["default"]) for p in component["params"]}
+        self.values = dict(self.defaults)
         self.sliders = [p for p in component["params"] if p["kind"] in ("int", "float") and p.get("step")]
         self.followers: list[Student] = []
         self.pending: asyncio.Task | None = None
@@ -106,6 +114,11 @@ class Student:
             self.stats.errors[type(exc).__name__] += 1
 
     async def _drag(self) -> None:
+        presets = self.component["presets"]
+        if presets and (not self.sliders or self.rng.random() < 0.2):  # a preset's link instead of a slider
+            chosen = presets[self.rng.choice(sorted(presets))]
+            self._fire({**self.defaults, **{name: _text(value) for name, value in chosen.items()}})
+            return
         if not self.sliders:
             return
         param = self.rng.choice(self.sliders)
@@ -158,9 +171,36 @@ class Student:
                     return  # the class is over: the student has left
                 continue
             if response.status_code == 200:
-                self.stats.to_result_s.append(time.monotonic() - fired)
+                retry_after = await self._batches(response.text)
+                if retry_after is None:
+                    self.stats.to_result_s.append(time.monotonic() - fired)
+                    return
+                await asyncio.sleep(retry_after)  # the busy line asks for the result again
+                if time.monotonic() >= self.until:
+                    return
+                continue
             return
         self.stats.gave_up += 1
+
+    async def _batches(self, text: str) -> int | None:
+        """The batches of a deferred part, one after the other; a refused one's Retry-After, else None."""
+        while found := PENDING.search(text):
+            headers = {"HX-Request": "true", "HX-Target": found.group(1)}
+            started_at = time.monotonic()
+            try:
+                response = await self.client.get(self.base + html.unescape(found.group(2)), headers=headers)
+            except httpx.HTTPError as exc:
+                self.stats.records.append(Record("batch", 0, time.monotonic() - started_at))
+                self.stats.errors[type(exc).__name__] += 1
+                return None
+            self.stats.records.append(Record("batch", response.status_code, time.monotonic() - started_at,
+                                             cached=CACHED_MARK in response.text))
+            if response.status_code in (429, 503) and "Retry-After" in response.headers:
+                return int(response.headers["Retry-After"])
+            if response.status_code != 200:
+                return None
+            text = response.text
+        return None
 
 
 def _text(value: Any) -> str:
@@ -214,6 +254,8 @@ def report(stats: Stats, elapsed_s: float, before: str, after: str, students: in
         "rerun_latency_ok": quantiles([r.latency_s for r in ok]),
         "rerun_latency_all": quantiles([r.latency_s for r in reruns]),
         "page_latency": quantiles([r.latency_s for r in stats.records if r.kind == "page" and r.status == 200]),
+        "batch_latency_ok": quantiles([r.latency_s for r in stats.records if r.kind == "batch" and r.status == 200]),
+        "batches": sum(r.kind == "batch" for r in stats.records),
         "drag_to_result": quantiles(stats.to_result_s),
         "cache_hit_rate_seen": round(sum(r.cached for r in ok) / len(ok), 3) if ok else None,
         "cache_hit_rate_server": round(hits / (hits + misses), 3) if hits + misses else None,
@@ -229,8 +271,8 @@ def report(stats: Stats, elapsed_s: float, before: str, after: str, students: in
 
 def print_summary(summary: dict[str, Any]) -> None:
     print(f"Classroom: {summary['students']} students for {summary['seconds']} s, "
-          f"{summary['requests']} requests {summary['statuses']}")
-    for key in ("rerun_latency_ok", "rerun_latency_all", "drag_to_result", "page_latency"):
+          f"{summary['requests']} requests {summary['statuses']}, {summary['batches']} of them batches of a slow part")
+    for key in ("rerun_latency_ok", "rerun_latency_all", "drag_to_result", "page_latency", "batch_latency_ok"):
         q = summary[key]
         if q:
             print(f"  {key:18s} p50 {q['p50_ms']:8.1f} ms   p95 {q['p95_ms']:8.1f} ms   "

@@ -258,6 +258,7 @@ def _budget(params: Mapping[str, Value], after: SystemRun, seed: int, optimized:
         "alert_hours_after": {str(k): v for k, v in alert_hours(optimized, params["daily_budget_usd"]).items()},
         "alert_hours_before": {str(k): v for k, v in alert_hours(baseline, params["daily_budget_usd"]).items()},
         "burst": len(calls), "headroom_usd": headroom / 1e6,
+        "smallest_estimate_usd": min((c.estimate_micros for c in calls), default=0) / 1e6,
         "race": {name: {"admitted": o.admitted, "refused": o.refused, "spent_usd": o.spent_micros / 1e6,
                         "overspend_usd": o.overspend_micros / 1e6, "limit_usd": o.limit_micros / 1e6}
                  for name, o in outcomes.items()},
@@ -322,6 +323,11 @@ NOTE_TEXTS = {
         "A burst of %(burst)s requests at the budget's edge: checking the spend and then calling let "
         "%(naive_admitted)s through and overspent by $%(overspend).4f; reserving each call's worst case "
         "atomically in Redis let %(reserve_admitted)s through and ended within the budget."),
+    "budget_reserve_none": gettext_noop(
+        "No reservation fitted: the room left was $%(room).4f and the smallest worst case $%(smallest).4f "
+        "(its prompt plus %(tokens)s output tokens, priced), although the calls really cost less. A "
+        "reservation refuses what it cannot rule out; a lower max_tokens brings the estimate closer to the "
+        "real cost."),
     "budget_no_cap": gettext_noop(
         "With no max_tokens, the only safe estimate of a call is the model's largest answer "
         "(%(tokens)s tokens), so reservations are large and few requests fit: a cap makes a budget usable."),
@@ -422,6 +428,10 @@ def _notes(params: Mapping[str, Value], metrics: Mapping[str, Any], waterfall: l
                           reserve_admitted=race_result["reserve"]["admitted"]))
         if not params["max_tokens"]:
             notes.append(note(NOTE_TEXTS, "budget_no_cap", tokens=metrics["budget"]["estimate_output_tokens"]))
+        elif race_result["reserve"]["admitted"] == 0:
+            notes.append(note(NOTE_TEXTS, "budget_reserve_none", room=metrics["budget"]["headroom_usd"],
+                              smallest=metrics["budget"]["smallest_estimate_usd"],
+                              tokens=metrics["budget"]["estimate_output_tokens"]))
     notes.append(note(NOTE_TEXTS, "availability_sample", rate=params["error_rate"] * 100,
                       n=metrics["sample_requests"]))
     return notes

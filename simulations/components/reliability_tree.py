@@ -291,7 +291,7 @@ NOTE_TEXTS = {
         "question's answer (langchain issue #35475); this lab retries each input on its own."),
     "book_30_6_chain": gettext_noop(
         "The chapter's chain waits %(chain)s s for its three models and ChatOpenAI's client tries each "
-        "%(attempts)s times: when all three hang, the user gets an error after %(worst).0f s (%(timeouts).0f s of "
+        "%(attempts)s times: when all three hang, the user gets an error after %(worst).1f s (%(timeouts).0f s of "
         "timeouts plus the client's back-off). Here the fallback timeout is one value for both backups."),
     "book_30_6_no_timeout": gettext_noop(
         "The chapter's first chain (30.6.1) sets no timeout: a hung gpt-4o holds its request for up to "

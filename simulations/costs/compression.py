@@ -96,6 +96,7 @@ def _words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
+@lru_cache(maxsize=16384)  # the same passages come back in request after request
 def _content_words(text: str) -> frozenset[str]:
     return frozenset(_stem(w) for w in _words(text) if w not in STOP)
 
@@ -108,6 +109,7 @@ def _stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=16384)
 def _without_filler(sentence: str) -> str:
     kept = [w for w in sentence.split(" ") if w.lower().strip(",;:") not in FILLER]
     text = " ".join(kept)

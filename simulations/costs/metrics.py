@@ -161,6 +161,7 @@ def panel_rows(scrapes: Sequence[Scrape], system: str) -> list[dict[str, float |
             "t_s": later.t_s, "window_s": width,
             "requests_per_min": served / width * 60,
             "error_rate": delta("app_requests_total", "error") / served if served else 0.0,
+            "call_error_rate": delta("llm_calls_total", "error") / calls if calls else 0.0,
             "cache_hit_ratio": delta("llm_calls_total", "cache_hit") / calls if calls else 0.0,
             "input_tokens_per_min": delta("llm_tokens_total", "input") / width * 60,
             "output_tokens_per_min": delta("llm_tokens_total", "output") / width * 60,

@@ -28,6 +28,10 @@
   var retryMs = 500;
   var answered = null;       // a student's own answer or vote, as the server confirmed it
   var lastDecision = null;
+  var lastSent = null;       // the instructor's values last sent to the class
+  var awaiting = null;       // the query whose result the server is about to send
+  var fallback = null;       // fetches that result if it does not come
+  var PUSH_WAIT_MS = 3000;
 
   function readJson(id) {
     var el = document.getElementById(id);
@@ -107,6 +111,7 @@
 
   function receive(message) {
     if (message.type === "state") onState(message);
+    else if (message.type === "result") onResult(message);
     else if (message.type === "tally") onTally(message);
     else if (message.type === "presence") setText("room-present", whole.format(message.students));
     else if (message.type === "decision") { lastDecision = message; renderActivity(); }
@@ -186,11 +191,42 @@
     shown = next.query;
     Object.keys(next.params).forEach(function (name) { setField(name, next.params[name]); });
     setField("seed", next.seed);
+    window.clearTimeout(fallback);
+    awaiting = null;
+    if (next.result_follows) {
+      // The server sends the new result right after this state, rendered once for
+      // the whole class; fetch it only if it does not come.
+      awaiting = next.query;
+      var form = $("lab-" + config.component + "-form");
+      if (form && window.htmx) window.htmx.trigger(form, "htmx:abort");  // an earlier fetch, now out of date
+      fallback = window.setTimeout(function () {
+        if (awaiting === next.query) { awaiting = null; fetchResult(next); }
+      }, PUSH_WAIT_MS);
+      return;
+    }
+    fetchResult(next);
+  }
+
+  function onResult(message) {
+    if (!awaiting || message.query !== awaiting || !window.htmx) return;
+    awaiting = null;
+    window.clearTimeout(fallback);
+    var form = $("lab-" + config.component + "-form");
     var target = $("lab-" + config.component + "-result");
-    if (!target || !window.htmx) return;
-    // The same request a learner's slider makes, to the lab's own endpoint.
-    window.htmx.ajax("GET", config.labPrefix + config.component + "/?" + next.query,
-      { target: target, swap: "outerHTML" });
+    if (!target) return;
+    if (form) window.htmx.trigger(form, "htmx:abort");  // a batch of an earlier result still on its way
+    window.htmx.swap(target, message.html, { swapStyle: "outerHTML" });
+  }
+
+  function fetchResult(next) {
+    var form = $("lab-" + config.component + "-form");
+    if (!form || !window.htmx) return;
+    // The room's result, rendered once for the whole class, answered as the lab's
+    // own endpoint answers a slider (a deferred part then comes batch by batch).
+    // Sent as the panel's form would be: its hx-sync cancels a fetch still under
+    // way (an earlier change, a batch of one), and the target is looked up when
+    // the request leaves, so a late answer never lands in a replaced element.
+    window.htmx.ajax("GET", config.resultUrl + "?" + next.query, { source: form });
   }
 
   function setField(name, value) {
@@ -266,14 +302,20 @@
   function wireInstructor() {
     document.body.addEventListener("htmx:afterRequest", function (event) {
       // Only the panel's own successful reruns: a refused value (400) is not sent to the class.
-      var source = event.detail.elt;
+      // A preset swaps the whole panel: the event then comes from the panel's parent,
+      // and the element that asked is the request's own.
+      var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
       var owner = source && source.closest ? source.closest("[data-lab]") : null;
       if (!owner || owner.dataset.lab !== config.component || !event.detail.xhr || event.detail.xhr.status !== 200) return;
       window.setTimeout(function () {
         var form = $("lab-" + config.component + "-form");
         if (!form) return;
         var values = formValues(form);
-        send({ type: "set_params", params: values.params, seed: values.seed, preset: values.preset });
+        // A deferred part's batches come back one request at a time: the values
+        // did not change, so the class is not sent them again.
+        var sent = JSON.stringify(values);
+        if (sent === lastSent) return;
+        if (send({ type: "set_params", params: values.params, seed: values.seed, preset: values.preset })) lastSent = sent;
       }, 0);
     });
     document.querySelectorAll("input[name=room-mode]").forEach(function (radio) {

@@ -8,6 +8,8 @@ PATH = "/en/lessons/cost-dashboard/"
 RESULT = "#lab-cost-dashboard-result"
 STATUS = "#lab-cost-dashboard-status"
 CACHE_BOX = "#cost-dashboard-cache"
+CSP_WATCH = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", e => window.__csp.push(`${e.violatedDirective} ${e.sample}`));"""
 
 
 def _waterfall_rows(page) -> dict[str, str]:
@@ -21,6 +23,7 @@ def _waterfall_rows(page) -> dict[str, str]:
 
 
 def test_switching_the_cache_off_changes_the_waterfall_and_the_bill(page, live_url):
+    page.add_init_script(CSP_WATCH)
     page.goto(live_url + PATH + "?seed=11")
     expect(page.locator(f"{RESULT} [data-chart=waterfall] .main-svg").first).to_be_attached()
     before_status = page.locator(STATUS).inner_text()
@@ -38,6 +41,10 @@ def test_switching_the_cache_off_changes_the_waterfall_and_the_bill(page, live_u
     metrics = page.locator(f"{RESULT} .metrics table").inner_text()
     assert "0.0%" in metrics  # the cache hit rate row
     expect(page.locator(f"{RESULT} [data-chart=waterfall] .main-svg").first).to_be_attached()
+    page.evaluate("document.querySelectorAll('#lab-cost-dashboard details').forEach(d => d.open = true)")
+    expect(page.locator(f"{RESULT} [data-chart=panel-cost] .main-svg").first).to_be_attached()
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__csp") == []  # the swapped result and its charts keep to the policy
 
 
 def test_the_price_link_switches_to_the_chapter_prices(page, live_url):

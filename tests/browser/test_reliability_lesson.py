@@ -8,6 +8,12 @@ PATH = "/en/lessons/reliability-tree/"
 CURRENT = "#lab-reliability-tree-tree-current"
 STATUS = "#lab-reliability-tree-status"
 RESULT = "#lab-reliability-tree-result"
+# Content-Security-Policy violations (the tree's script, htmx swaps, Plotly) collected in the page.
+WATCH_CSP = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation",
+  e => window.__csp.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber} ${e.sample}`));
+"""
 
 
 def _answer(page, key_presses: int, path: str) -> None:
@@ -20,6 +26,7 @@ def _answer(page, key_presses: int, path: str) -> None:
 
 
 def test_walking_the_tree_by_keyboard_to_a_leaf_runs_its_preset(page, live_url):
+    page.add_init_script(WATCH_CSP)
     page.goto(live_url + PATH + "?seed=301")
     expect(page.locator(f"{RESULT} .plot .main-svg").first).to_be_attached()
     page.locator("#lab-reliability-tree-tree-yes").focus()
@@ -45,9 +52,11 @@ def test_walking_the_tree_by_keyboard_to_a_leaf_runs_its_preset(page, live_url):
     expect(page.locator(f"{RESULT} [data-chart=served] .main-svg").first).to_be_attached()
     # The served-per-second chart shows the breaker strategy of this leaf, with cached answers in it.
     expect(page.locator(f"{RESULT} [data-chart=served] .legendtext", has_text="cache")).to_have_count(1)
+    assert page.evaluate("window.__csp") == []
 
 
 def test_a_slider_move_keeps_the_tree_where_it_is(page, live_url):
+    page.add_init_script(WATCH_CSP)
     page.goto(live_url + PATH + "?tree=yn&seed=302")
     wanted = int(page.locator("#reliability-tree-requests").input_value()) + 5
     slider = page.locator("input[type=range][data-mirror=reliability-tree-requests]")
@@ -58,6 +67,16 @@ def test_a_slider_move_keeps_the_tree_where_it_is(page, live_url):
     expect(page).to_have_url(re.compile(rf"[?&]requests={wanted}(&|$)"))
     assert "tree=yn" in page.url
     expect(page.locator(CURRENT)).to_contain_text("Retry with exponential back-off and jitter")
+    # The whole tree, opened and followed by keyboard: its links swap the panel like the answers do.
+    page.locator("#lab-reliability-tree-tree summary").focus()
+    page.keyboard.press("Enter")
+    page.locator(".tree-outline a", has_text="Fail fast with a default answer").focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"[?&]tree=yynn(&|#|$)"))
+    expect(page.locator(CURRENT)).to_be_focused()
+    expect(page.locator(CURRENT)).to_contain_text("Fail fast with a default answer")
+    assert f"requests={wanted}" in page.url  # the slider's value kept
+    assert page.evaluate("window.__csp") == []
 
 
 def test_the_tree_works_without_javascript(browser, live_url):

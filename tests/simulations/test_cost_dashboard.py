@@ -15,7 +15,9 @@ from simulations.clock import now, run_virtual
 from simulations.components import cost_dashboard
 from simulations.costs import book, budget, compression, metrics, pricing, tokencount, traffic
 from simulations.costs.levers import LEVERS, Levers, is_short, is_simple
+from simulations.costs.serving import Setup, run_system
 from simulations.costs.tracker import CostTracker
+from simulations.costs.waterfall import _first_calls
 from simulations.mock_llm import COMPRESSION_KEPT, MockChatModel, compression_quality
 from simulations.registry import get
 from simulations.tokens import count_chat_tokens, count_tokens
@@ -25,7 +27,7 @@ COMPONENT = get("cost-dashboard")
 
 @functools.cache
 def _run(seed: int = 0, preset: str | None = None, **params) -> object:
-    return COMPONENT.execute(params, preset=preset, seed=seed, wall_limit_s=60)
+    return COMPONENT.execute(params, preset=preset, seed=seed)
 
 
 def _saved(result) -> dict[str, float]:
@@ -156,6 +158,62 @@ def test_keyed_draws_give_the_same_luck_in_two_runs():
         return run_virtual(main)
 
     assert latencies(range(8)) == latencies(reversed(range(8)))
+
+
+def _two_passes(levers: Levers, error_rate: float = 0.2, seed: int = 3):
+    """The before pass and an after pass with ``levers``, as the component runs them."""
+    params = COMPONENT.spec.parse({"sample_requests": 60, "error_rate": error_rate})
+    requests = traffic.generate(cost_dashboard.traffic_of(params, params["requests_per_day"]), seed)
+    setup = Setup(seed=seed, error_rate=error_rate, prices=cost_dashboard.prices_of(params), workers=8,
+                  equal_sizes=False, window_s=metrics.window_for(requests[-1].arrival_s))
+    before = run_system("before", requests, Levers(), setup, metrics.LLMMetrics())
+    after = run_system("after", requests, levers, setup, metrics.LLMMetrics())
+    return before, after
+
+
+def _luck(run) -> dict[int, tuple]:
+    """Each request's first attempt: its fate, how long it took, how long its answer was."""
+    return {i: (call.outcome, round(call.end_s - call.start_s, 9), call.output_tokens)
+            for i, (_, call) in _first_calls(run).items()}
+
+
+@pytest.mark.parametrize("levers", [
+    Levers(concurrency=50, batch_size=5),  # other arrival order, other interleaving of calls
+    Levers(retries=2, fallback=True),  # extra calls of the same request on the same models
+    Levers(cache=True),  # warm-up calls before the traffic, on the same model instances
+], ids=["batching", "retries", "cache"])
+def test_before_and_after_meet_the_same_luck_request_by_request(levers):
+    before, after = _two_passes(levers)
+    luck_before, luck_after = _luck(before), _luck(after)
+    assert sum(outcome != "ok" for outcome, _, _ in luck_before.values()) >= 5  # the error rate is felt
+    answered_by_model = luck_after.keys() - {s.request_id for s in after.served if s.cache_hit}
+    assert len(answered_by_model) >= 30
+    for request_id in answered_by_model:
+        assert luck_after[request_id] == luck_before[request_id], request_id
+    right = {s.request_id: s.correct for s in before.served}
+    assert all(s.correct == right[s.request_id] for s in after.served
+               if s.request_id in answered_by_model and s.ok and luck_before[s.request_id][0] == "ok")
+
+
+def test_one_model_instance_for_both_passes_would_change_the_luck():
+    """Why each pass builds its own models: the n-th call of a request is part of its key."""
+    def first_attempts(model, passes):
+        async def main():
+            for _ in range(passes):
+                for i in range(12):
+                    try:
+                        await model.ainvoke("What is RAG?", config={"metadata": {"request_id": i}})
+                    except Exception:  # noqa: BLE001
+                        pass
+            return [(c.outcome, round(c.end_s - c.start_s, 9)) for c in model.calls]
+        return run_virtual(main)
+
+    def fresh():
+        return MockChatModel(model="gpt-4o", seed=3, keyed_draws=True, failure_rate=0.3, timeout_rate=0.0)
+
+    shared = first_attempts(fresh(), 2)
+    assert first_attempts(fresh(), 1) == shared[:12]  # a fresh instance: the same luck again
+    assert shared[12:] != shared[:12]  # the same instance a second time: other draws
 
 
 def test_reply_tokens_and_the_compression_penalty():
@@ -374,6 +432,28 @@ def test_panels_cover_the_run_for_both_systems():
             result.metrics["sample_requests"])
 
 
+def test_the_panels_count_failed_calls_apart_from_failed_requests():
+    """Lesson 30.7: a fallback rescues requests whose calls failed; the client's own retries hide the failures."""
+    def panels(**levers):
+        rows = _run(**{**ALL_OFF, "error_rate": 0.2, **levers}).series["monitoring"]
+        return {s: [r for r in rows if r["system"] == s] for s in ("before", "after")}
+
+    fallback = panels(fallback=True)
+    assert all(r["error_rate"] == r["call_error_rate"] for r in fallback["before"])  # one call per request
+    assert max(r["error_rate"] for r in fallback["before"]) > 0.2
+    calls_failed = sum(r["call_error_rate"] for r in fallback["after"])
+    assert calls_failed > 0.5 and sum(r["error_rate"] for r in fallback["after"]) < calls_failed / 2
+    retried = panels(fallback=True, retries=2)["after"]  # retries inside the call: the callback sees none
+    assert max(r["call_error_rate"] for r in retried) == 0 and max(r["error_rate"] for r in retried) == 0
+
+
+def test_the_in_flight_gauge_fills_the_workers_when_traffic_outruns_them():
+    rows = _run(requests_per_day=2_000_000, **ALL_OFF).series["monitoring"]
+    assert max(r["in_flight"] for r in rows if r["system"] == "before") == 8  # the eight workers, all busy
+    quiet = _run(**ALL_OFF).series["monitoring"]
+    assert max(r["in_flight"] for r in quiet if r["system"] == "before") <= 2
+
+
 # -- the budget -------------------------------------------------------------------------------------
 
 def test_check_then_spend_overspends_and_reserving_holds(real_redis_url):
@@ -395,6 +475,21 @@ def test_the_component_budget_never_overspends_when_reserving():
         race = _run(**params).metrics["budget"]["race"]
         assert race["reserve"]["overspend_usd"] == 0
         assert race["naive"]["overspend_usd"] > 0
+
+
+def test_a_burst_no_reservation_fits_says_why():
+    capped = _run(seed=5, routing="length", compression=0.5)  # cap 300: each worst case above the room left
+    budget_ = capped.metrics["budget"]
+    assert budget_["race"]["reserve"]["admitted"] == 0
+    assert budget_["smallest_estimate_usd"] > budget_["headroom_usd"]
+    assert [n.data["tokens"] for n in capped.notes if n.code == "budget_reserve_none"] == [300]
+    fits = _run()  # the defaults: some reservations fit, nothing to explain
+    assert fits.metrics["budget"]["race"]["reserve"]["admitted"] > 0
+    assert not any(n.code == "budget_reserve_none" for n in fits.notes)
+    uncapped = _run(max_tokens=0)  # no cap: every reservation refused (lesson 30.10), the cap's note says why
+    assert uncapped.metrics["budget"]["race"]["reserve"]["admitted"] == 0
+    assert any(n.code == "budget_no_cap" for n in uncapped.notes)
+    assert not any(n.code == "budget_reserve_none" for n in uncapped.notes)
 
 
 def test_alerts_fire_at_the_thresholds_through_the_day():

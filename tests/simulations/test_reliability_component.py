@@ -8,7 +8,7 @@ import json
 import pytest
 
 from simulations.components import reliability_tree as component
-from simulations.reliability import tree
+from simulations.reliability import book, tree
 from simulations.reliability.breaker import STATES
 from simulations.reliability.strategies import STRATEGIES, replay
 from simulations.registry import get
@@ -18,7 +18,7 @@ REQUIRED = ("availability", "p95_latency_ms", "cost_usd", "provider_calls_per_re
 
 @functools.cache
 def run(preset: str | None = None, seed: int = 0, **values):
-    return get("reliability-tree").execute(values, preset=preset, seed=seed, wall_limit_s=60)
+    return get("reliability-tree").execute(values, preset=preset, seed=seed)
 
 
 def test_the_json_has_every_strategy_with_the_documented_fields():
@@ -80,6 +80,9 @@ def test_book_30_6_notes_time_the_chapters_chain_and_find_its_cache_fallback_bro
     assert {"book_30_6_no_timeout", "book_30_6_chain", "book_30_6_provider", "book_30_6_cache"} <= set(notes)
     assert notes["book_30_6_chain"].data["worst"] > notes["book_30_6_chain"].data["timeouts"] == 90
     assert "check_cache" in notes["book_30_6_cache"].data["hidden"]
+    # The same figure as the lesson's prose (rendered from the same measurement), not rounded differently.
+    worst = book.chapter_chain_worst_case_s()
+    assert f"after {worst:.1f} s" in notes["book_30_6_chain"].text
 
 
 def test_book_notes_appear_only_for_the_chapters_setup():
@@ -116,6 +119,36 @@ def test_honouring_retry_after_avoids_early_retries():
     assert per["retry"]["early_retries"] > 0
     assert per["retry_after"]["early_retries"] == 0 and per["full"]["early_retries"] == 0
     assert per["retry_after"]["provider_calls_per_request"] < per["retry"]["provider_calls_per_request"]
+
+
+def test_from_the_retries_lesson_the_client_must_stop_retrying_before_retry_after_shows():
+    # The lesson's walk-through starts from book-30.5, whose client retries twice and waits
+    # what a 429 asks by itself: with_retry never sees an early 429, and the strategies agree.
+    busy = {"rate_limit_rate": 0.15, "retry_after_s": 5.0}
+    per = run("book-30.5", **busy).metrics["strategies"]
+    assert per["retry"]["early_retries"] == per["retry_after"]["early_retries"] == 0
+    assert per["retry"]["availability"] == per["retry_after"]["availability"]
+    # Client retries off, as the lesson says: with_retry comes back early and loses requests.
+    per = run("book-30.5", sdk_max_retries=0, **busy).metrics["strategies"]
+    assert per["retry"]["early_retries"] > 0 == per["retry_after"]["early_retries"]
+    assert per["retry_after"]["availability"] > per["retry"]["availability"]
+
+
+def test_from_the_fallbacks_lesson_a_provider_wide_outage_needs_another_provider():
+    # book-30.6's eight seconds are outlasted by the clients' retries: everyone is answered, later.
+    per = run("book-30.6", outage_scope="provider").metrics["strategies"]
+    assert per["fallback"]["availability"] == 1.0
+    assert per["fallback"]["p95_latency_ms"] > run("book-30.6").metrics["strategies"]["fallback"]["p95_latency_ms"]
+    # Thirty seconds: the all-OpenAI chain ends in default answers; claude-3-haiku holds.
+    per = run("book-30.6", outage_scope="provider", outage_length_s=30.0).metrics["strategies"]
+    assert per["fallback"]["default_rate"] > 0.5
+    per = run("book-30.6", outage_scope="provider", outage_length_s=30.0,
+              fallbacks="claude-3-haiku").metrics["strategies"]
+    assert per["fallback"]["availability"] == 1.0 and per["fallback"]["default_rate"] == 0.0
+    # The breaker: the same availability with fewer calls to the failing provider and a shorter wait.
+    assert per["breaker"]["availability"] == per["fallback"]["availability"]
+    assert per["breaker"]["provider_calls_per_request"] < per["fallback"]["provider_calls_per_request"]
+    assert per["breaker"]["p50_latency_ms"] < per["fallback"]["p50_latency_ms"]
 
 
 # -- the decision tree ----------------------------------------------------------------------

@@ -233,3 +233,20 @@ def test_our_batch_keeps_every_answer_with_its_question_under_random_failures():
     from simulations.intents import intent_of
 
     assert all(o.response_metadata["intent"] == intent_of(q) for q, o in answered)
+
+
+@pytest.mark.long  # the mock's synchronous calls take their latency in real time
+def test_our_synchronous_batch_keeps_every_answer_with_its_question_too():
+    from simulations.intents import CATALOGUE, intent_of
+
+    questions = [intent.canonical for intent in CATALOGUE[:6]]
+    configs = [{"metadata": {"request_id": i}} for i in range(len(questions))]
+    model = MockChatModel(faults=FaultMix(unavailable=0.5), keyed_draws=True)
+    retry = SeededRetry.from_retry(model.with_retry(stop_after_attempt=3, wait_exponential_jitter=False))
+    outputs = retry.batch(questions, configs, return_exceptions=True)
+    answered = [(q, o) for q, o in zip(questions, outputs, strict=True) if not isinstance(o, Exception)]
+    assert answered
+    assert all(o.response_metadata["intent"] == intent_of(q) for q, o in answered)
+    # Each input retried on its own: no input made more than three calls.
+    per_request = [sum(call.request_id == i for call in model.calls) for i in range(len(questions))]
+    assert max(per_request) <= 3 and sum(per_request) > len(questions)

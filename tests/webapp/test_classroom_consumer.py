@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
 
 from simulations import registry
 from webapp.classroom import consumers
@@ -341,3 +342,64 @@ async def test_a_live_ab_test_assigns_by_the_stable_hash_and_converges(setup):
     await students[1].send_json_to({"type": "vote", "yes": True})
     assert (await next_of(students[1], "error"))["code"] == "closed"
     await close_all(teacher, *students)
+
+
+async def test_a_change_of_values_is_followed_by_its_result_rendered_once_for_the_room(setup, monkeypatch):
+    """Followers get the new result's HTML over their socket, each in their page's language; one rendering."""
+    from webapp.lab import panel as lab_panel
+
+    room = setup["room"]
+    built = []
+    real = lab_panel.build_panel
+    monkeypatch.setattr(lab_panel, "build_panel", lambda *a, **k: built.append(a[0]) or real(*a, **k))
+    teacher = socket(room.code, setup["teacher"])
+    await connected(teacher)
+    sessions = await sync_to_async(lambda: [student_session(room) for _ in range(20)])()
+    students = [socket(room.code, key) for key in [setup["student"], *sessions]]
+    chinese = socket(room.code, sessions[0], query="lang=zh-hans")
+    for s in [*students, chinese]:
+        await connected(s)
+    await teacher.send_json_to({"type": "set_params", "params": {"requests": "23"}})
+    state = await next_of(students[0], "state")
+    assert state["result_follows"] is True
+    results = [await next_of(s, "result") for s in students]
+    assert {r["query"] for r in results} == {state["query"]} and {r["version"] for r in results} == {state["version"]}
+    html = results[0]["html"]
+    assert 'id="lab-batching-result"' in html and "23 requests" in html and 'hx-swap-oob="true"' in html
+    assert "23 个请求" in (await next_of(chinese, "result"))["html"]
+    assert built == ["batching"] * len(settings.LANGUAGES)  # once per language, not once per student
+    while not await teacher.receive_nothing(0.5):  # the instructor's page has its own result
+        assert (await teacher.receive_json_from())["type"] != "result"
+    # A change that is not of values (the pace) asks nobody to wait for a result.
+    await teacher.send_json_to({"type": "set_mode", "mode": "student"})
+    assert "result_follows" not in await next_of(students[1], "state")
+    await close_all(teacher, chinese, *students)
+
+
+@override_settings(CLIENT_RATE_PER_S=0.01, CLIENT_BURST=1, ADDRESS_RATE_PER_S=0.01, ADDRESS_BURST=1)
+async def test_the_rooms_result_is_run_in_a_worker_process_outside_any_request(setup, monkeypatch):
+    """No request behind a socket's change: no client can have left, no learner's limit applies."""
+    from webapp.disconnect import client_gone
+    from webapp.lab import pool as pool_module
+    from webapp.lab import service
+
+    runs = pool_module.RunPool(workers=1, queue=4, queue_wait_s=30.0, warm=False)
+    monkeypatch.setattr(service, "pool", lambda: runs)
+    seen = []
+    monkeypatch.setattr(service, "client_gone", lambda: seen.append(client_gone()) or seen[-1])
+    room = setup["room"]
+    teacher = socket(room.code, setup["teacher"])
+    await connected(teacher)
+    student = socket(room.code, setup["student"])
+    await connected(student)
+    try:
+        seed = int(time.time() * 1000) % 2**31  # a result nobody has cached: it must be run
+        for requests in ("31", "32", "33"):  # more than the allowance a learner's bucket would give
+            await teacher.send_json_to({"type": "set_params", "params": {"requests": requests}, "seed": seed})
+            result = await next_of(student, "result", timeout=60)
+            assert f"{requests} requests" in result["html"]
+        assert runs.completed == 3
+        assert seen and not any(seen)
+    finally:
+        await close_all(teacher, student)
+        runs.shutdown()

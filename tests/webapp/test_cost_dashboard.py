@@ -72,6 +72,15 @@ def test_the_dashboard_shows_its_tables_and_the_metrics_text(client):
         assert part in html
 
 
+def test_the_monitoring_panels_form_a_grid_below_the_wide_charts(client):
+    html = client.get("/en/lab/cost-dashboard/", {"seed": 3}).content.decode()
+    figures = re.findall(r'<figure class="chart( wide)?"[^>]*>.*?data-chart="([\w-]+)"', html, re.S)
+    narrow = [key for wide, key in figures if not wide]
+    assert narrow == ["panel-requests", "panel-latency", "panel-errors", "panel-call-errors", "panel-hits",
+                      "panel-tokens", "panel-cost", "panel-in-flight"]
+    assert all(wide for wide, key in figures if not key.startswith("panel-"))
+
+
 def test_the_price_links_switch_to_the_chapter_prices(client):
     html = client.get("/en/lab/cost-dashboard/").content.decode()
     link = re.search(r'id="lab-cost-dashboard-prices-book" href="([^"#]+)', html).group(1)
@@ -142,3 +151,11 @@ def test_simulate_presets():
     assert case["before"]["cost_per_day_usd"] == 50.0
     for system in ("before", "after"):
         assert set(case[system]) >= {"qps", "p95_latency_ms", "cost_per_day_usd", "cache_hit_rate", "availability"}
+
+
+def test_a_run_past_its_time_limit_is_refused_with_a_message(client, settings):
+    settings.SIMULATION_WALL_LIMIT_S = 0.001
+    response = client.get("/en/lab/cost-dashboard/", {"sample_requests": 200, "seed": 515151},
+                          headers={"HX-Request": "true", "HX-Target": "lab-cost-dashboard-result"})
+    assert response.status_code == 400
+    assert "real time and was stopped" in response.content.decode()

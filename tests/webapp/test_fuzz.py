@@ -7,6 +7,8 @@ sockets added later are covered without a change:
   page and its own lab page);
 * every endpoint of the URL conf, its converters filled from the course map and
   from the converter's own pattern, with any method and htmx header;
+* every tool under ``/<lang>/tools/`` with its own fields, and every batch
+  (``batch=N``) of a component's deferred part, as its progress line asks for it;
 * the mock endpoint ``/mock/v1/chat/completions``;
 * every WebSocket route of the ASGI application.
 
@@ -46,8 +48,8 @@ from webapp.lessons import course
 LANGUAGES = ("en", "zh-hans")
 SLACK_S = 3.0  # rendering and the test client on a machine shared with other work
 # Requests in the long pass: 10,000 in all, shared by the four kinds of target.
-LONG = {"params": 4_000, "endpoints": 3_000, "mock": 2_000, "sockets": 1_000}
-SHORT = {"params": 24, "endpoints": 40, "mock": 40, "sockets": 12}
+LONG = {"params": 3_000, "batches": 400, "tools": 600, "endpoints": 3_000, "mock": 2_000, "sockets": 1_000}
+SHORT = {"params": 24, "batches": 12, "tools": 24, "endpoints": 40, "mock": 40, "sockets": 12}
 # Rate limits would turn hostile input into 429s before it reached the parsers.
 NO_LIMITS = {"CLIENT_RATE_PER_S": 0, "ADDRESS_RATE_PER_S": 0}
 
@@ -196,6 +198,73 @@ def fuzz_component_parameters(long: bool) -> None:
         component, path = page
         query = urlencode(data.draw(hostile_query(component)))
         path = path.replace("/en/", f"/{lang}/", 1)
+        with fuzzing() as client:
+            response, elapsed = timed(lambda: client.get(f"{path}?{query}", headers=headers))
+        check(response, elapsed, f"GET {path}?{query[:200]}")
+
+    run()
+
+
+def fuzz_deferred_batches(long: bool) -> None:
+    """The requests a deferred part's progress line sends: ``batch=N`` with htmx aimed at the pending element."""
+    deferred = [c for c in COMPONENTS if c["deferred"]]
+    pages = st.sampled_from([(c, path) for c in deferred for path in (c["lab_path"], c["path"]) if path])
+    batch = st.one_of(st.integers(0, 12).map(str), st.integers().map(str), HOSTILE_TEXT, st.text(max_size=10))
+
+    @fuzz_settings("batches", long)
+    @given(page=pages, lang=st.sampled_from(LANGUAGES), data=st.data(), batch=batch,
+           repeat=st.sampled_from([1, 1, 1, 2]), target=st.sampled_from(["pending", "pending", "result", "panel"]))
+    def run(page, lang, data, batch, repeat, target):
+        component, path = page
+        pairs = data.draw(hostile_query(component)) + [("batch", batch)] * repeat
+        dom = f"lab-{component['name']}"
+        headers = {"HX-Request": "true", "HX-Target": {"pending": f"{dom}-pending", "result": f"{dom}-result",
+                                                       "panel": dom}[target]}
+        path = path.replace("/en/", f"/{lang}/", 1)
+        query = urlencode(pairs)
+        with fuzzing() as client:
+            response, elapsed = timed(lambda: client.get(f"{path}?{query}", headers=headers))
+        check(response, elapsed, f"GET {path}?{query[:200]} {headers}")
+
+    run()
+
+
+def tool_fields() -> dict[str, dict[str, st.SearchStrategy[str]]]:
+    """Each tool's own fields, with values it knows and values it must refuse with a message."""
+    from simulations.costs import tokencount
+    from simulations.routing import tool
+
+    def text(limit: int) -> st.SearchStrategy[str]:
+        return st.one_of(st.text(max_size=200), HOSTILE_TEXT, st.integers(limit - 2, limit + 2).map(lambda n: "字" * n),
+                         st.just("x" * (limit * 20)))
+
+    route = {"prompt": text(tool.MAX_PROMPT_CHARS)}
+    for param in tool.SPEC.params:
+        route[param.name] = param_value(param.describe())
+    return {
+        "/<lang>/tools/tokens/": {"text": text(tokencount.MAX_CHARS),
+                                  "model": st.one_of(st.sampled_from(tokencount.MODELS), HOSTILE_TEXT,
+                                                     st.text(max_size=30))},
+        "/<lang>/tools/route/": route,
+    }
+
+
+TOOLS = tool_fields()
+
+
+def fuzz_tools(long: bool) -> None:
+    @fuzz_settings("tools", long)
+    @given(route=st.sampled_from(sorted(TOOLS)), lang=st.sampled_from(LANGUAGES), data=st.data(),
+           target=st.one_of(st.none(), st.sampled_from(["tokens-tool-result", "lab-routing-flow-route", "tokens-tool",
+                                                        "lab-routing-flow-box"]), st.text(max_size=20)))
+    def run(route, lang, data, target):
+        pairs = []
+        for name, values in TOOLS[route].items():
+            for _ in range(data.draw(st.sampled_from([0, 1, 1, 1, 2]))):  # missing, given, repeated
+                pairs.append((name, data.draw(values)))
+        headers = {} if target is None else {"HX-Request": "true", "HX-Target": target}
+        path = route.replace("<lang>", lang)
+        query = urlencode(pairs)
         with fuzzing() as client:
             response, elapsed = timed(lambda: client.get(f"{path}?{query}", headers=headers))
         check(response, elapsed, f"GET {path}?{query[:200]}")
@@ -392,6 +461,9 @@ def test_discovery_finds_every_component_endpoint_and_socket():
     routes = [route for route, _ in ENDPOINTS]
     assert "/<lang>/lab/<slug:name>/" in routes and "/mock/v1/chat/completions" in routes
     assert "/ws/stream/" in websocket_paths()
+    assert {c["name"] for c in COMPONENTS if c["deferred"]} >= {"ab-dashboard"}
+    # Every tool has its fields here: a new tool must say what its fields are to be fuzzed by name.
+    assert {route for route in routes if "/tools/" in route} == set(TOOLS)
 
 
 def known_paths() -> list[str]:
@@ -420,6 +492,14 @@ def test_component_parameters_short():
     fuzz_component_parameters(long=False)
 
 
+def test_deferred_batches_short():
+    fuzz_deferred_batches(long=False)
+
+
+def test_tools_short():
+    fuzz_tools(long=False)
+
+
 def test_endpoints_short():
     fuzz_endpoints(long=False)
 
@@ -436,6 +516,17 @@ def test_sockets_short():
 @override_settings(SIMULATION_WALL_LIMIT_S=1.0)  # a fresh run at the largest values costs a second, not five
 def test_component_parameters_long():
     fuzz_component_parameters(long=True)
+
+
+@pytest.mark.long
+@override_settings(SIMULATION_WALL_LIMIT_S=1.0)
+def test_deferred_batches_long():
+    fuzz_deferred_batches(long=True)
+
+
+@pytest.mark.long
+def test_tools_long():
+    fuzz_tools(long=True)
 
 
 @pytest.mark.long

@@ -156,3 +156,70 @@ def test_results_are_stored_compressed_and_always_expire(client, redis_client):
         again = fresh()
         client.get(URL, again, headers=HTMX_RESULT)
         assert redis_client.ttl(service.result_key("batching", params, again["seed"])) > 300 * 24 * 3600
+
+
+class BatchRefusingPool:
+    """The real pool, except that it refuses the batches of a deferred part as a full server would."""
+
+    def __init__(self, real, seconds: int) -> None:
+        self.real, self.seconds, self.refused = real, seconds, 0
+
+    def call(self, target, *args, **kwargs):
+        from simulations.worker import BATCH_TARGET
+
+        if target == BATCH_TARGET:
+            self.refused += 1
+            raise Busy(self.seconds)
+        return self.real.call(target, *args, **kwargs)
+
+
+AB = "/en/lab/ab-dashboard/"
+AB_RESULT = {"HX-Request": "true", "HX-Target": "lab-ab-dashboard-result"}
+AB_PENDING = {"HX-Request": "true", "HX-Target": "lab-ab-dashboard-pending"}
+
+
+def _next_batch(html: str) -> str | None:
+    import html as entities
+    import re
+
+    found = re.search(r'<div id="lab-ab-dashboard-pending"[^>]*hx-get="([^"]+)"', html)
+    return entities.unescape(found.group(1)) if found else None
+
+
+def test_a_batch_refused_as_busy_answers_503_and_the_page_asks_again_by_itself(client, monkeypatch):
+    """The progress line's request for a batch, on a full server: 503, Retry-After, a calm line that retries."""
+    real = service.pool()
+    refusing = BatchRefusingPool(real, 4)
+    monkeypatch.setattr(service, "pool", lambda: refusing)
+    query = {"preset": "aa-test", **fresh()}
+    first = client.get(AB, query, headers=AB_RESULT)
+    assert first.status_code == 200
+    url = _next_batch(first.content.decode())
+    assert url and url.endswith("&batch=0")
+
+    refused = client.get(url, headers=AB_PENDING)
+    assert refusing.refused == 1
+    assert refused.status_code == 503
+    assert refused["Retry-After"] == "4"
+    assert refused["HX-Reswap"] == "none"  # the first result and its progress line stay
+    html = refused.content.decode()
+    assert 'id="lab-ab-dashboard-status" class="status busy"' in html and 'hx-swap-oob="true"' in html
+    assert "Retrying in 4 s" in html and "try fewer" not in html and "no such batch" not in html
+    # The retry the status line holds: the result again, with the form's values, after Retry-After.
+    assert 'hx-trigger="load delay:4s"' in html and 'hx-include="#lab-ab-dashboard-form"' in html
+    assert 'hx-target="#lab-ab-dashboard-result"' in html
+
+    # Once the server has room, that retry gets the first result back and the batches go on to the end.
+    monkeypatch.setattr(service, "pool", lambda: real)
+    again = client.get(AB, query, headers=AB_RESULT)
+    assert again.status_code == 200
+    url = _next_batch(again.content.decode())
+    assert url and url.endswith("&batch=0")
+    for _ in range(20):
+        response = client.get(url, headers=AB_PENDING)
+        assert response.status_code == 200
+        url = _next_batch(response.content.decode())
+        if url is None:
+            break
+    assert 'data-chart="repetitions"' in response.content.decode()
+    assert 'class="status"' in response.content.decode()  # the busy line is gone

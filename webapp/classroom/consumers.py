@@ -10,10 +10,13 @@ gets the state as stored.
 Client to server (``type``): the instructor's ``set_params``, ``set_mode``,
 ``move``, ``ask``, ``reveal``, ``clear``, ``traffic_start``, ``traffic_stop``,
 ``ab_start``, ``ab_stop``, ``end``; a student's ``answer``, ``press``, ``vote``;
-anyone's ``resync``.  Server to client: ``state``, ``tally`` (live figures of the
-current activity, at most a few times a second), ``presence`` (students present,
-to the instructor's pages), ``decision`` (a student's own press), ``ok`` and
-``error`` (a code and a message in the page's language; the socket stays open).
+anyone's ``resync``.  Server to client: ``state``, ``result`` (after a change of
+values, the new result's HTML in the page's language, for the pages that follow:
+rendered once for the whole room, not fetched by each student), ``tally`` (live
+figures of the current activity, at most a few times a second), ``presence``
+(students present, to the instructor's pages), ``decision`` (a student's own
+press), ``ok`` and ``error`` (a code and a message in the page's language; the
+socket stays open).
 
 Groups live on Redis (channels-redis), so a room works across several daphne
 processes: an instructor on one and students on another see the same events.
@@ -33,6 +36,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.consumer import get_handler_name
 from django.conf import settings
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext, gettext_noop
 
@@ -51,7 +57,8 @@ STAFF_GROUP = "classroom.{code}.staff"
 ROOM_STATE = "room.state"
 ROOM_TALLY = "room.tally"
 ROOM_PRESENCE = "room.presence"
-BROADCASTS = frozenset({ROOM_STATE, ROOM_TALLY, ROOM_PRESENCE})
+ROOM_RESULT = "room.result"
+BROADCASTS = frozenset({ROOM_STATE, ROOM_TALLY, ROOM_PRESENCE, ROOM_RESULT})
 
 INSTRUCTOR_EVENTS = frozenset({"set_params", "set_mode", "move", "ask", "reveal", "clear", "traffic_start",
                                "traffic_stop", "ab_start", "ab_stop", "end"})
@@ -186,7 +193,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(self._personal(snapshot))
 
     async def on_set_params(self, content: Mapping[str, Any]) -> None:
-        await self._change(rooms.set_params, content.get("params"), content.get("seed"), content.get("preset"))
+        snapshot = await self._change(rooms.set_params, content.get("params"), content.get("seed"),
+                                      content.get("preset"), result_follows=True)
+        task = asyncio.ensure_future(push_result(self.channel_layer, self.code, snapshot))
+        _pending.add(task)
+        task.add_done_callback(_pending.discard)
 
     async def on_set_mode(self, content: Mapping[str, Any]) -> None:
         await self._change(rooms.set_mode, content.get("mode"))
@@ -245,10 +256,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 return fn(Room.objects.get(pk=self.room_id))
         return await database_sync_to_async(call)()
 
-    async def _change(self, change: Callable[..., Room], *args: Any) -> None:
-        """Apply one of the instructor's changes and send the new state to the whole room."""
+    async def _change(self, change: Callable[..., Room], *args: Any, result_follows: bool = False) -> dict[str, Any]:
+        """Apply one of the instructor's changes and send the new state to the whole room.
+
+        ``result_follows``: the new result's HTML comes next (``room.result``); a
+        following page waits for it rather than fetching the result itself.
+        """
         snapshot = await self._db(lambda room: rooms.state(change(room, *args)))
-        await self.channel_layer.group_send(room_group(self.code), {"type": ROOM_STATE, "state": snapshot})
+        sent = {**snapshot, "result_follows": True} if result_follows else snapshot
+        await self.channel_layer.group_send(room_group(self.code), {"type": ROOM_STATE, "state": sent})
+        return snapshot
 
     # -- from the room's group ---------------------------------------------------
 
@@ -281,6 +298,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             text = _encoded[key] = json.dumps(out)
             if len(_encoded) > 512:
                 _encoded.pop(next(iter(_encoded)))
+        await self.send(text_data=text)
+
+    async def room_result(self, event: Mapping[str, Any]) -> None:
+        if self.role == "instructor":  # the instructor's page has its own result
+            return
+        key = (self.code, event["version"], self.language)
+        text = _results.get(key)
+        if text is None:
+            html = event["html"].get(self.language) or event["html"].get(settings.LANGUAGE_CODE, "")
+            text = _results[key] = json.dumps({"type": "result", "version": event["version"],
+                                               "query": event["query"], "html": html})
+            if len(_results) > 64:
+                _results.pop(next(iter(_results)))
         await self.send(text_data=text)
 
     async def room_tally(self, event: Mapping[str, Any]) -> None:
@@ -388,6 +418,7 @@ def presence_count(code: str) -> int:
 # agrees) and sends the figures as they stand when the interval ends.
 
 _pending: set[asyncio.Task[None]] = set()
+_results: dict[tuple[str, int, str], str] = {}  # result messages, by (room, version, language)
 _encoded: dict[tuple[str, int, str, str], str] = {}  # broadcast texts, by (room, version, role, variant)
 _INTERVALS = {"tally": TALLY_INTERVAL_S, "presence": PRESENCE_INTERVAL_S}
 
@@ -414,6 +445,40 @@ async def _broadcast_later(channel_layer: Any, what: str, code: str, room_id: in
             await channel_layer.group_send(room_group(code), {"type": ROOM_TALLY, "tally": figures})
     except Exception:
         log.exception("classroom %s broadcast failed for room %s", what, code)
+
+
+# -- the new result, rendered once for the room ------------------------------------
+# After a change of values, the process that took the change builds the room's
+# lab panel as the lab's own endpoint would (the shared result cache, the worker
+# pool: no request here, so no client to have left and no learner's rate limit)
+# and renders its result once per language; every process hands it to its
+# following pages with the same one broadcast.  Where it cannot be had now (the
+# pool busy, Redis away) nothing is sent, and the pages fetch the result themselves.
+
+async def push_result(channel_layer: Any, code: str, snapshot: Mapping[str, Any]) -> None:
+    try:
+        html = await asyncio.to_thread(render_result, code, snapshot)
+        if html:
+            await channel_layer.group_send(room_group(code), {
+                "type": ROOM_RESULT, "version": snapshot["version"], "query": snapshot["query"], "html": html})
+    except Exception:
+        log.exception("classroom result not pushed for room %s", code)
+
+
+def render_result(code: str, snapshot: Mapping[str, Any]) -> dict[str, str] | None:
+    """The result update of the room's lab for ``snapshot``, in every language; None if refused."""
+    from webapp.lab.panel import build_panel  # the lab's panel imports the simulations: not at start-up
+
+    query = snapshot["query"] + (f"&preset={snapshot['preset']}" if snapshot.get("preset") else "")
+    out = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            panel = build_panel(snapshot["component"], QueryDict(query),
+                                reverse("classroom:room_result", args=[code]), defer=True)
+            if panel.error:
+                return None
+            out[language] = render_to_string("lab/panel.html#lab-update", {"lab": panel})
+    return out
 
 
 async def _run(fn: Callable[..., Any], *args: Any) -> Any:

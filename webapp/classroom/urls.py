@@ -16,4 +16,5 @@ urlpatterns = [
     path("join/", views.join, name="join"),
     path("join/<str:code>/", views.join, name="join_code"),
     path("room/<str:code>/", views.student, name="student"),
+    path("room/<str:code>/result/", views.room_result, name="room_result"),
 ]

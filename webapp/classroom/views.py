@@ -8,6 +8,8 @@ the room as it is stored, so a reload or a restart shows the same thing.
 from __future__ import annotations
 
 import csv
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import redis
@@ -17,12 +19,14 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from simulations import registry
-from webapp.lab.panel import build_panel
+from webapp.lab import limits as lab_limits
+from webapp.lab.panel import BATCH, build_panel
+from webapp.lab.views import respond
 from webapp.lessons import course
 
 from . import activities, limits, rooms, summary
@@ -199,7 +203,90 @@ def student(request: HttpRequest, code: str) -> HttpResponse:
     participant = room.participants.filter(pk=pid).first() if pid else None
     if participant is None:
         return redirect("classroom:join_code", room.code)
+    lab_limits.remember(request)  # exploring on their own, each student has a learner's allowance
     return render(request, "classroom/student.html", {**_room_context(room, "student"), "participant": participant})
+
+
+# -- the room's result, rendered once for the whole class ----------------------------
+
+RENDERED_MAX = 64
+_rendered: OrderedDict[tuple[str, ...], tuple[int, bytes, dict[str, str]]] = OrderedDict()
+_rendering: dict[tuple[str, ...], threading.Lock] = {}
+_rendered_guard = threading.Lock()
+
+
+@require_safe
+def room_result(request: HttpRequest, code: str) -> HttpResponse:
+    """``/room/<CODE>/result/``: the room's current result, for the pages that follow the instructor.
+
+    It answers exactly as the lab's own endpoint would (the result update, or a
+    batch of a deferred part), but always for the room's current values, whatever
+    the query says (a batch of a deferred part only while its values are still the
+    room's), and without a learner's rate limit: a class following one change asks
+    for one result, and costs what the instructor's own, rate-limited, change did.
+    Each answer is rendered once per process for a given result, target and
+    language, however many students ask for it: the result comes from the shared
+    cache, its HTML from this process's memory.
+    """
+    room = get_object_or_404(Room, code=rooms.normalise_code(code))
+    is_instructor = request.user.is_authenticated and room.instructor_id == request.user.pk
+    pid = _participant_id(request, room.code)
+    if not is_instructor and not (pid and room.participants.filter(pk=pid).exists()):
+        raise Http404("not in this class")
+    current = QueryDict(rooms.query_for(room.params, room.seed) + (f"&preset={room.preset}" if room.preset else ""),
+                        mutable=True)
+    lab_path = reverse("lab:component", args=[room.component])
+    if not request.htmx:  # a link to this result (the panel's "link to exactly this result")
+        return redirect(f"{lab_path}?{current.urlencode()}")
+    asked = request.GET.copy()
+    batch = asked.pop(BATCH, [None])[-1]
+    if batch is not None and sorted(asked.lists()) == sorted(current.lists()):
+        current[BATCH] = batch
+    target = request.htmx.target or ""
+    dom_id = f"lab-{room.component}"
+    if target not in (f"{dom_id}-result", f"{dom_id}-pending"):
+        return HttpResponse("HX-Target: the lab's result or its progress line", status=400,
+                            content_type="text/plain; charset=utf-8")
+    key = (room.component, current.urlencode(), get_language(), target)
+    found = _rendered_get(key)
+    if found is None:
+        try:
+            with _rendering_lock(key):  # the first request renders; the others wait for it, then read
+                found = _rendered_get(key)
+                if found is None:
+                    panel = build_panel(room.component, current,
+                                        reverse("classroom:room_result", args=[room.code]), defer=True)
+                    response = respond(request, panel, "lab/component.html", {})
+                    if response.status_code != 200 or panel.error:
+                        return response  # refused (busy, Redis away): not kept; the page retries
+                    found = (response.status_code, response.content,
+                             {k: v for k, v in response.items() if k.lower() != "content-length"})
+                    _rendered_put(key, found)
+        finally:
+            with _rendered_guard:
+                _rendering.pop(key, None)
+    status, content, headers = found
+    return HttpResponse(content, status=status, headers=headers)
+
+
+def _rendered_get(key: tuple[str, ...]) -> tuple[int, bytes, dict[str, str]] | None:
+    with _rendered_guard:
+        found = _rendered.get(key)
+        if found is not None:
+            _rendered.move_to_end(key)
+        return found
+
+
+def _rendered_put(key: tuple[str, ...], value: tuple[int, bytes, dict[str, str]]) -> None:
+    with _rendered_guard:
+        _rendered[key] = value
+        while len(_rendered) > RENDERED_MAX:
+            _rendered.popitem(last=False)
+
+
+def _rendering_lock(key: tuple[str, ...]) -> threading.Lock:
+    with _rendered_guard:
+        return _rendering.setdefault(key, threading.Lock())
 
 
 # -- shared pieces ---------------------------------------------------------------
@@ -219,6 +306,7 @@ def _room_context(room: Room, role: str) -> dict[str, Any]:
         "config": {
             "code": room.code, "role": role, "component": room.component, "lesson": room.lesson,
             "socket": reverse_socket(room.code), "labPrefix": reverse("lab:component", args=["-"])[:-2],
+            "resultUrl": reverse("classroom:room_result", args=[room.code]),
             "metricsUrl": reverse("classroom:metric_options", args=[room.code]) if role == "instructor" else "",
             "state": rooms.state(room),
         },

@@ -109,7 +109,7 @@ def _cost_by_model_chart(result: Result) -> Chart:
     fig = figure(traces, barmode="stack", yaxis={"title": {"text": _("USD per day")}, "rangemode": "tozero"})
     table = Table([_("System"), _("Model"), _("Cost per day (USD)")],
                   [[system_label(r["system"]), r["model"], f"{r['cost_usd']:.4f}"] for r in rows])
-    return Chart("cost-by-model", _("Cost per day before and after, by model"), fig, table)
+    return Chart("cost-by-model", _("Cost per day before and after, by model"), fig, table, wide=True)
 
 
 def _tokens_chart(result: Result) -> Chart:
@@ -124,7 +124,7 @@ def _tokens_chart(result: Result) -> Chart:
     fig = figure(traces, barmode="group", yaxis={"title": {"text": _("billed tokens per day")}, "rangemode": "tozero"})
     table = Table([_("System"), _("Kind"), _("Tokens per day")],
                   [[system_label(r["system"]), kind_label(r["kind"]), f"{r['tokens_per_day']:,.0f}"] for r in rows])
-    return Chart("tokens", _("Billed tokens per day: input and output"), fig, table)
+    return Chart("tokens", _("Billed tokens per day: input and output"), fig, table, wide=True)
 
 
 def _latency_chart(result: Result) -> Chart:
@@ -140,7 +140,7 @@ def _latency_chart(result: Result) -> Chart:
     table = Table([_("System"), "P50", "P95", "P99", _("P95 from the histogram"), _("P99 from the histogram")],
                   [[system_label(r["system"]), ms(r["p50_ms"]), ms(r["p95_ms"]), ms(r["p99_ms"]),
                     ms(r["p95_histogram_ms"]), ms(r["p99_histogram_ms"])] for r in rows])
-    return Chart("latency", _("Latency percentiles, from arrival to answer"), fig, table)
+    return Chart("latency", _("Latency percentiles, from arrival to answer"), fig, table, wide=True)
 
 
 def _budget_chart(result: Result) -> Chart:
@@ -155,14 +155,14 @@ def _budget_chart(result: Result) -> Chart:
                        "x": [e["t_s"] for e in mine],
                        "y": [(e["spent"] / 1e6 - budget["daily_budget_usd"]) * 100 for e in mine],
                        "line": {"shape": "hv", "dash": dash[strategy][0]}, "marker": {"symbol": dash[strategy][1]}})
-    fig = figure(traces, xaxis={"title": {"text": _("seconds into the burst (simulated)")}},
+    fig = figure(traces, xaxis={"title": {"text": _("seconds (simulated)")}},
                  yaxis={"title": {"text": _("spend above the budget (US cents)")}, "zeroline": False})
     fig["layout"] = marked(fig["layout"], y=0, label=_("the daily budget"))
     rows = [[label[e["strategy"]], f"{e['t_s']:.2f}", e["request"],
              _("refused") if e["event"] == "refused" else _("spent"),
              "" if e["spent"] is None else f"{e['spent'] / 1e6:.6f}"] for e in result.series["budget_race"]]
     table = Table([_("Way"), _("Time (s)"), _("Request"), _("Event"), _("Spent after (USD)")], rows)
-    return Chart("budget", _("A burst at the budget's edge: spend as calls finish"), fig, table)
+    return Chart("budget", _("A burst at the budget's edge: spend as calls finish"), fig, table, wide=True)
 
 
 # -- monitoring panels -------------------------------------------------------------------
@@ -170,9 +170,11 @@ def _budget_chart(result: Result) -> Chart:
 PANELS = (
     ("requests", "requests_per_min", lambda: _("Requests per minute"), lambda v: f"{v:.1f}"),
     ("errors", "error_rate", lambda: _("Error rate"), lambda v: pct(v)),
+    ("call-errors", "call_error_rate", lambda: _("Failed model calls, as the callback sees them"), lambda v: pct(v)),
     ("hits", "cache_hit_ratio", lambda: _("Cache hit ratio of model calls"), lambda v: pct(v)),
     ("tokens", "output_tokens_per_min", lambda: _("Output tokens per minute"), lambda v: f"{v:,.0f}"),
     ("cost", "cost_per_min_usd", lambda: _("Cost per minute (USD)"), lambda v: f"{v:.4f}"),
+    ("in-flight", "in_flight", lambda: _("Requests in flight (gauge)"), lambda v: f"{v:.0f}"),
 )
 
 
@@ -182,7 +184,7 @@ def _panel_time(row: Mapping[str, Any]) -> float:
 
 def _monitoring_charts(result: Result) -> list[Chart]:
     rows = result.series["monitoring"]
-    x_title = {"title": {"text": _("minutes into the sample (simulated)")}}
+    x_title = {"title": {"text": _("minutes (simulated)")}}
     charts = []
     for key, field, title, fmt in PANELS:
         traces = []

@@ -76,6 +76,9 @@ def _describe(component) -> dict[str, Any]:
         "lab_path": _lab_path(component.name),
         "params": [p.describe() for p in component.spec.params],
         "presets": {name: dict(values) for name, values in component.spec.presets.items()},
+        # A slow part a page fetches batch by batch (``batch=N``), or None.
+        "deferred": None if component.deferred is None else {"batches_at_defaults": len(
+            component.deferred.sizes(component.spec.parse({}, None)))},
     }
 
 
