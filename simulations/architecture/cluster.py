@@ -374,7 +374,7 @@ class Simulation:
         self.tasks[task.id] = task
         self.stats.enqueued += 1
         if not self.wake(1, publish=(task.id, arrival.priority)):
-            self._saw(self.queue.enqueue(task.id, arrival.priority))
+            self._saw(self.queue.publish_later(task.id, arrival.priority))  # goes with the next call
 
     # -- the deployment and its autoscaler
 

@@ -22,6 +22,13 @@ whose minutes pass in milliseconds cannot use.
 Every operation is one Lua script, atomic, and returns the ready lists' lengths so
 the caller sees the depth by priority without asking again.  Redis commands take
 no virtual time: the caller says what time it is.
+
+A publisher that does not wait for an answer can hand its tasks over with the next
+call instead of a call of its own (``publish_later``), as a pipelined client does:
+each script first pushes those tasks, in their order, then does its own work.  Only
+these scripts change the ready lists, so nothing can tell the two apart, and the
+depths a deferred publish reports (the last ones seen, plus one) are the ones Redis
+would have answered.
 """
 
 from __future__ import annotations
@@ -43,6 +50,20 @@ local function ready_key(priority)
   if priority == 'high' then return KEYS[1] elseif priority == 'normal' then return KEYS[2] end
   return KEYS[3]
 end
+-- Tasks published since the last call, in their order: ARGV[first] is how many, then
+-- id and priority of each.  Returns the index of the first argument after them.
+local function publish_pending(first)
+  local n = tonumber(ARGV[first])
+  for i = 0, n - 1 do
+    local id, priority = ARGV[first + 1 + 2 * i], ARGV[first + 2 + 2 * i]
+    redis.call('HSET', KEYS[4], id, priority)
+    redis.call('RPUSH', ready_key(priority), id)
+  end
+  if n > 0 then
+    for i = 1, 7 do redis.call('EXPIRE', KEYS[i], 600) end
+  end
+  return first + 1 + 2 * n
+end
 """
 # KEYS: ready high, normal, low, tasks (hash id -> priority), unacked (zset tag -> deadline),
 # scheduled (zset id -> due), deliveries (hash id -> count).
@@ -52,17 +73,12 @@ redis.call('RPUSH', ready_key(ARGV[2]), ARGV[1])
 for i = 1, 7 do redis.call('EXPIRE', KEYS[i], tonumber(ARGV[3])) end
 return depths()
 """
-# ARGV: now, visibility timeout, how many to fetch, a task to publish first (id and priority,
-# or two empty strings), then tags to acknowledge.  Publishing and fetching in one call is
-# what a worker blocked on an empty queue sees: the task it was waiting for.
+# ARGV: now, visibility timeout, how many to fetch, the tasks to publish first (a count,
+# then id and priority of each), then tags to acknowledge.  Publishing and fetching in one
+# call is what a worker blocked on an empty queue sees: the task it was waiting for.
 _FETCH = _DEPTHS + """
 local now, visibility, want = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[4], ARGV[4], ARGV[5])
-  redis.call('RPUSH', ready_key(ARGV[5]), ARGV[4])
-  for i = 1, 7 do redis.call('EXPIRE', KEYS[i], 600) end
-end
-for i = 6, #ARGV do redis.call('ZREM', KEYS[5], ARGV[i]) end
+for i = publish_pending(4), #ARGV do redis.call('ZREM', KEYS[5], ARGV[i]) end
 -- Tasks whose back-off is over go to the back of their queue.
 local due = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', now)
 for _, id in ipairs(due) do
@@ -89,15 +105,18 @@ for p = 1, 3 do
 end
 return {fetched, depths(), #due, #expired}
 """
-# ARGV: tag to acknowledge, id, due time.
+# ARGV: the tasks to publish first (as in _FETCH), then tag to acknowledge, id, due time.
 _RETRY = _DEPTHS + """
-redis.call('ZREM', KEYS[5], ARGV[1])
-redis.call('ZADD', KEYS[6], tonumber(ARGV[3]), ARGV[2])
+local a = publish_pending(1)
+redis.call('ZREM', KEYS[5], ARGV[a])
+redis.call('ZADD', KEYS[6], tonumber(ARGV[a + 2]), ARGV[a + 1])
 return depths()
 """
-# ARGV: tags handed back by a worker shutting down gracefully (not started, not lost).
+# ARGV: the tasks to publish first (as in _FETCH), then the tags handed back by a worker
+# shutting down gracefully (not started, not lost).
 _REQUEUE = _DEPTHS + """
-for i = #ARGV, 1, -1 do
+local first = publish_pending(1)
+for i = #ARGV, first, -1 do
   if redis.call('ZREM', KEYS[5], ARGV[i]) == 1 then
     local id = string.match(ARGV[i], '^(.*)#')
     redis.call('LPUSH', ready_key(redis.call('HGET', KEYS[4], id)), id)
@@ -146,26 +165,37 @@ class ReliableQueue:
         self._fetch = client.register_script(_FETCH)
         self._retry = client.register_script(_RETRY)
         self._requeue = client.register_script(_REQUEUE)
+        self._pending: list[str] = []  # id, priority, ... of tasks published later
+        self._depths = dict.fromkeys(PRIORITIES, 0)  # as of the last answer, plus what is pending
 
     def keys(self) -> list[str]:
         return list(self._keys)
 
     def enqueue(self, task_id: str, priority: str) -> dict[str, int]:
-        """Publish a task; returns the depth of each ready list afterwards."""
-        if priority not in PRIORITIES:
-            raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
-        return _depths(self._enqueue(keys=self._keys, args=[task_id, priority, REAL_TTL_S]))
+        """Publish a task now; returns the depth of each ready list afterwards."""
+        _check(priority)
+        self.flush()
+        return self._saw(self._enqueue(keys=self._keys, args=[task_id, priority, REAL_TTL_S]))
+
+    def publish_later(self, task_id: str, priority: str) -> dict[str, int]:
+        """Publish a task with the next call (no round trip of its own); returns the depths
+        of the ready lists once it is in, which are the ones :meth:`enqueue` would answer."""
+        _check(priority)
+        self._pending += [task_id, priority]
+        self._depths[priority] += 1
+        return dict(self._depths)
 
     def fetch(self, now_s: float, count: int, ack: list[Delivery] = (),
               publish: tuple[str, str] | None = None) -> Fetched:
-        """Publish ``publish`` (task id, priority) if given, acknowledge ``ack``, restore what is
-        overdue, then reserve up to ``count`` tasks by priority: one atomic call."""
-        if publish is not None and publish[1] not in PRIORITIES:
-            raise ValueError(f"priority must be one of {PRIORITIES}, got {publish[1]!r}")
+        """Publish ``publish`` (task id, priority) if given, after any published later,
+        acknowledge ``ack``, restore what is overdue, then reserve up to ``count`` tasks by
+        priority: one atomic call."""
+        if publish is not None:
+            self.publish_later(*publish)
         reply = self._fetch(keys=self._keys, args=[repr(now_s), repr(self.visibility_timeout_s), count,
-                                                   *(publish or ("", "")), *(d.tag for d in ack)])
+                                                   *self._pending_args(), *(d.tag for d in ack)])
         tags, depths, promoted, restored = reply
-        return Fetched([Delivery(_text(t)) for t in tags], _depths(depths), int(promoted), int(restored))
+        return Fetched([Delivery(_text(t)) for t in tags], self._saw(depths), int(promoted), int(restored))
 
     def ack(self, now_s: float, deliveries: list[Delivery]) -> Fetched:
         """Acknowledge without taking more work (an early ack, or a worker winding down)."""
@@ -173,16 +203,23 @@ class ReliableQueue:
 
     def retry(self, delivery: Delivery, due_s: float) -> dict[str, int]:
         """Acknowledge this delivery and run the task again at ``due_s``."""
-        return _depths(self._retry(keys=self._keys, args=[delivery.tag, delivery.task_id, repr(due_s)]))
+        return self._saw(self._retry(keys=self._keys, args=[*self._pending_args(), delivery.tag,
+                                                             delivery.task_id, repr(due_s)]))
 
     def requeue(self, deliveries: list[Delivery]) -> dict[str, int]:
         """Hand reserved, unstarted tasks back (a graceful shutdown), in their order."""
         if not deliveries:
             return {}
-        return _depths(self._requeue(keys=self._keys, args=[d.tag for d in deliveries]))
+        return self._saw(self._requeue(keys=self._keys, args=[*self._pending_args(), *(d.tag for d in deliveries)]))
+
+    def flush(self) -> None:
+        """Send what was published later now (nothing to do when nothing waits)."""
+        if self._pending:
+            self._saw(self._requeue(keys=self._keys, args=self._pending_args()))  # hands nothing back
 
     def state(self) -> dict[str, int]:
         """Ready per priority, reserved and scheduled counts (one round trip)."""
+        self.flush()
         pipe = self.client.pipeline(transaction=False)
         for key in self._keys[:3]:
             pipe.llen(key)
@@ -192,7 +229,24 @@ class ReliableQueue:
         return {**dict(zip(PRIORITIES, ready)), "reserved": reserved, "scheduled": scheduled}
 
     def drop(self) -> None:
+        self._pending.clear()
+        self._depths = dict.fromkeys(PRIORITIES, 0)
         self.client.delete(*self._keys)
+
+    def _pending_args(self) -> list[str | int]:
+        """The count, then id and priority of each task published later; they go with this call."""
+        args: list[str | int] = [len(self._pending) // 2, *self._pending]
+        self._pending.clear()
+        return args
+
+    def _saw(self, values: list) -> dict[str, int]:
+        self._depths = _depths(values)
+        return dict(self._depths)
+
+
+def _check(priority: str) -> None:
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {PRIORITIES}, got {priority!r}")
 
 
 def _depths(values: list) -> dict[str, int]:

@@ -49,6 +49,8 @@ def test_failing_a_service_changes_the_diagram_and_the_numbers(page, live_url):
 
 
 def test_the_diagram_plays_pauses_and_steps(page, live_url):
+    page.add_init_script("window.violations = []; document.addEventListener('securitypolicyviolation',"
+                         " e => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));")
     page.goto(live_url + PATH + "?seed=202")
     play = page.locator(f"{DIAGRAM} [data-action=play]")
     time = page.locator(f"{DIAGRAM} [data-time]")
@@ -63,6 +65,12 @@ def test_the_diagram_plays_pauses_and_steps(page, live_url):
     assert time.inner_text() == paused_at  # paused means paused
     page.locator(f"{DIAGRAM} [data-action=forward]").click()
     assert time.inner_text() != paused_at
+    page.select_option("#microservices-failed_service", "rag")  # a new result: a new diagram to wire up
+    expect(page.locator(STATUS)).not_to_contain_text("RAG 100.0%")
+    play.click()
+    expect(time).not_to_have_text("0 s")
+    expect(page.locator(DIAGRAM)).to_have_class(re.compile(r"\bplaying\b"))
+    assert page.evaluate("window.violations") == []  # the animation sets classes and attributes, no inline style
 
 
 def test_reduced_motion_keeps_the_edges_still(browser, live_url):

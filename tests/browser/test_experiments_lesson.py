@@ -45,3 +45,33 @@ def test_the_page_reads_in_chinese_with_its_errata(page, live_url):
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
     expect(page.locator(STATUS)).to_contain_text("金丝雀")
     expect(page.locator("#errata-32-6-title")).to_contain_text("勘误")
+
+
+def test_moving_a_slider_mid_way_cancels_the_old_batches(page, live_url):
+    """The progress line advances; a new value stops the old batches and the new run goes to its end."""
+    heavy = "duration_min=1440&peek_every_min=15&repetitions=5000"  # 2 x 5,000 runs of 96 looks: many batches
+    requests, failed = [], []
+    page.on("request", lambda request: requests.append(request.url) if "/lab/" in request.url
+            or "/lessons/" in request.url else None)
+    page.on("requestfailed", lambda request: failed.append(request.url))
+    page.goto(live_url + "/en/lab/ab-dashboard/?seed=304&traffic_per_min=40")
+    page.locator("#ab-dashboard-repetitions").fill("5000")  # before the looks grow: the cap is on their product
+    page.locator("#ab-dashboard-peek_every_min").fill("15")
+    page.locator("#ab-dashboard-duration_min").fill("1440")
+    pending = page.locator("#lab-ab-dashboard-pending")
+    expect(pending).to_contain_text(" of 10,000 done")
+    expect(pending).not_to_contain_text("Computing the repetitions: 0 of")  # it has moved on
+    assert pending.locator("progress").get_attribute("max") == "10000"
+
+    page.locator("#ab-dashboard-traffic_per_min").fill("41")
+    expect(page.locator(STATUS)).to_contain_text("5,000 A/A repetitions", timeout=60_000)
+    expect(pending).to_have_count(0)
+
+    old = [url for url in requests if "traffic_per_min=40" in url and heavy.split("&")[0] in url]
+    new = [url for url in requests if "traffic_per_min=41" in url]
+    first_new = requests.index(new[0])
+    old_batches = [url for url in old if "batch=" in url]
+    assert old_batches and not any(requests.index(url) > first_new for url in old)  # nothing old asked after
+    assert "batch=19" not in " ".join(old_batches)  # the old run never reached its last batch
+    assert any("batch=19" in url for url in new) and all(url not in failed for url in new)
+    assert "traffic_per_min=41" in page.url

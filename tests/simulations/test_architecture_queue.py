@@ -85,3 +85,47 @@ def test_the_queue_knows_its_keys(queue):
     queue.fetch(0.0, 1)
     queue.drop()
     assert not any(queue.client.exists(key) for key in queue.keys())
+
+
+
+def _script(queue, publish):
+    """The same calls on a queue, publishing with ``publish``; every answer, in order."""
+    answers = []
+
+    def fetched(reply):
+        answers.append(([d.tag for d in reply.deliveries], reply.depths, reply.promoted, reply.restored))
+        return reply.deliveries
+
+    for task, priority in (("1", "low"), ("2", "high"), ("3", "normal")):
+        answers.append(publish(task, priority))
+    answers.append(queue.client.llen(queue.keys()[1]))  # what Redis holds before the next call
+    fetched(queue.fetch(0.0, 1))  # 2, reserved until 10: never acknowledged
+    answers.append(publish("4", "high"))
+    answers.append(queue.retry(fetched(queue.fetch(1.0, 1))[0], due_s=5.0))  # 4 again at 5
+    answers.append(publish("5", "low"))
+    held = fetched(queue.fetch(2.0, 1))
+    answers.append(publish("6", "normal"))
+    answers.append(queue.requeue(held))
+    for t in (3.0, 6.0, 12.0):
+        fetched(queue.fetch(t, 2))
+    answers.append(publish("7", "high"))
+    answers.append(queue.state())
+    return answers
+
+
+def test_publishing_later_answers_and_delivers_exactly_as_publishing_now(real_redis_url, redis_namespace):
+    """Tasks handed over with the next call: same depths, deliveries, retries, restores, hand-backs."""
+    connection = client(real_redis_url)
+    now_q = ReliableQueue(connection, redis_namespace + ":now", visibility_timeout_s=10.0)
+    later_q = ReliableQueue(connection, redis_namespace + ":later", visibility_timeout_s=10.0)
+    try:
+        now, later = _script(now_q, now_q.enqueue), _script(later_q, later_q.publish_later)
+        assert (now[3], later[3]) == (1, 0)  # published now vs still waiting for the next call
+        del now[3], later[3]
+        assert later == now
+        delivered = [tag for a in now if isinstance(a, tuple) for tag in a[0]]
+        assert delivered == ["2#1", "4#1", "3#1", "3#2", "6#1", "4#2", "1#1", "2#2", "5#1"]  # retried, restored
+    finally:
+        now_q.drop()
+        later_q.drop()
+        connection.close()

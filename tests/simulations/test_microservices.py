@@ -120,3 +120,18 @@ def test_what_each_failure_takes_down():
     assert services.down_services("agent", "monolith") == set(services.IN_PROCESS)
     assert "storage" not in services.down_services("agent", "monolith")
     assert services.path_latency_ms("chat", set(), 0.0) < services.path_latency_ms("chat", set(), 3.0)
+
+
+def test_a_task_past_its_time_limit_is_stopped_and_retried():
+    loose, tight = run(seed=5), run(seed=5, task_time_limit_s=1, max_retries=2)
+    assert loose.metrics["queue"]["timed_out"] == 0
+    queue = tight.metrics["queue"]
+    assert queue["timed_out"] > 0 and queue["retried"] > loose.metrics["queue"]["retried"]
+    assert queue["completed"] < loose.metrics["queue"]["completed"]  # answers longer than 1 s never finish
+
+
+def test_prefetch_reserves_ahead_so_a_crash_strands_more_tasks_until_the_visibility_timeout():
+    one = run(preset="worker-crash", seed=2, rate_free=0.4, prefetch_multiplier=1).metrics["queue"]
+    four = run(preset="worker-crash", seed=2, rate_free=0.4, prefetch_multiplier=4).metrics["queue"]
+    assert one["lost"] == four["lost"] == 0  # late acknowledgement: reserved tasks come back
+    assert four["restored"] > one["restored"]  # more were reserved by the pod that died

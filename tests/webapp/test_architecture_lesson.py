@@ -66,3 +66,66 @@ def test_the_lessons_sliding_window_sample_runs_on_the_real_redis(redis_client, 
     assert [a for a, _ in answers].count(True) == 10
     assert answers[-1][0] is False and 55 <= answers[-1][1] <= 60
     redis_client.delete(f"ratelimit:{user}", f"ratelimit:{user}:seq")
+
+
+LESSON_POINTS = {
+    "en": {
+        "s32-1": ["monolith", "gateway", "chat", "RAG", "agent", "memory", "orchestrator", "network hop",
+                  "scale"],
+        "s32-2": ["priorit", "acks_late", "visibility timeout", "task_reject_on_worker_lost", "task_time_limit",
+                  "back-off", "peak", "token bucket", "sliding window", "fixed window", "tier", "429",
+                  "Retry-After", "Lua", "XAUTOCLAIM", "idempotent"],
+        "s32-4": ["ceil(", "tolerance", "CPU", "memory", "queue length", "latency", "selectPolicy",
+                  "stabilisation window", "minReplicas", "maxReplicas", "policies", "scaleUp", "scaleDown",
+                  "stabilizationWindowSeconds"],
+    },
+    "zh-hans": {
+        "s32-1": ["单体", "网关", "对话", "RAG", "Agent", "记忆", "编排", "网络跳", "扩"],
+        "s32-2": ["优先级", "acks_late", "可见性超时", "task_reject_on_worker_lost", "task_time_limit", "退避",
+                  "峰值", "令牌桶", "滑动窗口", "固定窗口", "等级", "429", "Retry-After", "Lua", "XAUTOCLAIM",
+                  "幂等"],
+        "s32-4": ["ceil(", "容差", "CPU", "内存", "队列长度", "延迟", "selectPolicy", "稳定窗口", "minReplicas",
+                  "maxReplicas", "scaleUp", "scaleDown", "stabilizationWindowSeconds"],
+    },
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_each_section_teaches_its_points(client, language):
+    """Every point the course promises for 32.1, 32.2 and 32.4, in the section it belongs to."""
+    html = client.get(f"/{language}/lessons/architecture/").content.decode()
+    for anchor, points in LESSON_POINTS[language].items():
+        section = re.search(rf'<section id="{anchor}".*?</section>', html, re.S).group(0)
+        missing = [point for point in points if point.lower() not in section.lower()]
+        assert not missing, f"{anchor} ({language}) lacks {missing}"
+
+
+def test_simulate_microservices_json_is_the_documented_interface():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("simulate", "microservices", "--format", "json", "--seed", "3", stdout=out)
+    data = json.loads(out.getvalue())
+    series, metrics = data["series"], data["metrics"]
+    assert all(len(row) == 2 and row[0] >= 0 and row[1] >= 1 for row in series["replicas"])
+    for row in series["hpa_decisions"]:
+        assert {"t_s", "metric", "current_replicas", "value", "target", "raw_desired", "desired_replicas"} <= set(row)
+    for name in ("token_bucket", "sliding_window", "fixed_window"):
+        limiter = metrics["limiters"][name]
+        assert {"accepted", "rejected", "max_accepted_in_any_window"} <= set(limiter)
+    assert metrics["limiters"]["sliding_window"]["max_accepted_in_any_window"] <= metrics["limit_per_window"]
+    assert {"enqueued", "completed", "lost", "retried"} <= set(metrics["queue"])
+    assert {"chat", "rag", "agent"} <= set(metrics["availability_by_route"])
+    assert {"failed_service", "architecture", "acks_late"} <= set(data["params"])
+
+
+def test_the_lab_draws_its_four_charts_each_with_a_data_table(client):
+    html = client.get("/en/lab/microservices/", {"seed": 4, "preset": "book-32.4-burst"}).content.decode()
+    for chart in ("tiers", "queue", "replicas", "latency"):
+        block = html[html.index(f'data-chart="{chart}"'):]
+        block = block[:block.index("</details>")]
+        assert "<table" in block, chart  # the chart's numbers in a table
+    replicas = html[html.index('data-chart="replicas"'):]
+    assert "scaled on" in replicas[:replicas.index("</details>")]  # each change names the metric behind it

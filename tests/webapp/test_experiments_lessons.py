@@ -110,3 +110,70 @@ def test_the_canary_sample_promotes_rolls_back_and_tests_like_the_lab(monkeypatc
     assert release(window(60, 0, 1140, 5, None, None)) == ("promoted", [0.05, 0.15, 0.30, 0.50, 1.0])
     assert release(window(60, 9, 1140, 5, None, None)) == ("rolled_back", [0.05, 0.0])
     assert release(window(10, 0, 1140, 5, None, None)) == ("rolled_back", [0.05, 0.0])  # too little traffic
+
+
+LESSON_POINTS = {  # (from this heading id, to this one): what the part must teach
+    "en": {
+        ("s32-6-1", "s32-6-2"): ["traffic", "observation window", "roll", "error rate", "p99", "baseline",
+                                 "low traffic"],
+        ("s32-6-2", "s32-6-predict"): ["hash", "same variant every time", "sample-ratio mismatch", "chi-square", "p &lt; 0.001",
+                                       "confidence interval", "p-value", "sample size", "power", "peek",
+                                       "sequential", "mSPRT", "A/A"],
+    },
+    "zh-hans": {
+        ("s32-6-1", "s32-6-2"): ["流量", "观察窗口", "回滚", "错误率", "p99", "基线"],
+        ("s32-6-2", "s32-6-predict"): ["哈希", "样本比例失衡", "卡方", "p &lt; 0.001", "置信区间", "p 值", "样本量",
+                                       "功效", "偷看", "序贯", "mSPRT", "A/A"],
+    },
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("lang", ["en", "zh-hans"])
+def test_each_part_of_32_6_teaches_its_points_and_32_7_asks_one_question_per_lesson(lang: str) -> None:
+    html = Client().get(f"/{lang}/lessons/canary-ab-testing/?seed=6").content.decode()
+    for (start, end), points in LESSON_POINTS[lang].items():
+        part = html[html.index(f'id="{start}"'):html.index(f'id="{end}"')]
+        missing = [point for point in points if point.lower() not in part.lower()]
+        assert not missing, f"{start} ({lang}) lacks {missing}"
+    summary = Client().get(f"/{lang}/lessons/chapter-32-summary/").content.decode()
+    review = summary[summary.index('id="s32-7-review"'):]
+    questions = review.split('<details class="predict">')[1:]
+    linked = [q.split(f'href="/{lang}/sections/')[1][:4] for q in questions if f'href="/{lang}/sections/' in q]
+    assert set(linked) >= {"32.1", "32.2", "32.3", "32.4", "32.5", "32.6"} and len(linked) == len(questions)
+
+
+def test_simulate_ab_dashboard_json_is_the_documented_interface() -> None:
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("simulate", "ab-dashboard", "--format", "json", "--seed", "7", "--set", "repetitions=40",
+                 stdout=out)
+    metrics = json.loads(out.getvalue())["metrics"]
+    assert {"p_value", "ci_low", "ci_high", "required_sample_size", "decision", "canary_outcome",
+            "canary_final_weight"} <= set(metrics)
+    assert metrics["canary_outcome"] in ("promoted", "rolled_back") and 0 <= metrics["canary_final_weight"] <= 1
+    reps = metrics["repetitions"]
+    assert reps["runs"] == 40
+    for name in ("false_positive_rate_fixed", "false_positive_rate_peeking", "false_positive_rate_sequential",
+                 "power_fixed", "power_peeking", "power_sequential"):  # the default true effect is not zero
+        assert 0 <= reps[name] <= 1
+
+
+@pytest.mark.django_db
+def test_the_lab_draws_bands_alpha_the_boundary_the_canary_and_the_repetitions() -> None:
+    html = Client().get("/en/lab/ab-dashboard/", {"seed": 8, "regression_errors": "0.05"}).content.decode()
+    for chart, pieces in {
+        "running": ["A (current): 95% interval", "B (new): 95% interval"],
+        "p-values": ["alpha = 0.05", "sequential boundary", "always-valid p-value (mSPRT)"],
+        "canary": ["canary's share of traffic", "rolled back"],
+        "repetitions": ["one test at the end", "a test at every look", "sequential test (mSPRT)"],
+    }.items():
+        block = html[html.index(f'data-chart="{chart}"'):]
+        block = block[:block.index("</details>")]
+        assert "<table" in block, chart
+        missing = [piece for piece in pieces if piece not in block.replace("\\u0027", "'")]
+        assert not missing, f"{chart} lacks {missing}"
