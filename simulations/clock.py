@@ -31,12 +31,15 @@ _budget: contextvars.ContextVar[tuple[float, float] | None] = contextvars.Contex
 
 
 @contextlib.contextmanager
-def wall_limit(seconds: float) -> Iterator[None]:
+def wall_limit(seconds: float | None = None) -> Iterator[None]:
     """Every run_virtual() inside this block shares one budget of ``seconds`` real seconds.
 
     A component that runs several simulations (one per strategy, a sweep) thus
     keeps one limit for the whole result.  Nested blocks keep the tighter one.
+    ``None`` means :data:`DEFAULT_WALL_LIMIT_S`, read when the block starts (tests change it).
     """
+    if seconds is None:
+        seconds = DEFAULT_WALL_LIMIT_S
     deadline = time.perf_counter() + seconds
     outer = _budget.get()
     token = _budget.set(min(outer, (deadline, seconds)) if outer else (deadline, seconds))

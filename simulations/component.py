@@ -138,20 +138,20 @@ class Component:
     def run_parsed(self, params: Mapping[str, Value], seed: int, wall_limit_s: float | None = None) -> Result:
         """Run on values already parsed by ``spec.parse``, within ``wall_limit_s`` real seconds
         (by default :data:`clock.DEFAULT_WALL_LIMIT_S`)."""
-        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
+        with wall_limit(wall_limit_s):
             return self.run(params, seed)
 
     def run_first(self, params: Mapping[str, Value], seed: int, wall_limit_s: float | None = None) -> Result:
         """As :meth:`run_parsed`, without the deferred part (the whole result when there is none)."""
         run = self.deferred.first if self.deferred else self.run
-        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
+        with wall_limit(wall_limit_s):
             return run(params, seed)
 
     def run_batch(self, params: Mapping[str, Value], seed: int, index: int, wall_limit_s: float | None = None) -> Any:
         """Batch ``index`` of the deferred part, within ``wall_limit_s`` real seconds."""
         if self.deferred is None:
             raise ValueError(f"{self.name} has no deferred part")
-        with wall_limit(clock.DEFAULT_WALL_LIMIT_S if wall_limit_s is None else wall_limit_s):
+        with wall_limit(wall_limit_s):
             return self.deferred.batch(params, seed, index)
 
 

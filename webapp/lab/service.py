@@ -100,8 +100,8 @@ def pool() -> RunPool:
 def run_cached(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
     """The result for these inputs, computed at most once across all processes."""
     job = (COMPONENT_TARGET, (component.name, dict(params), seed, settings.SIMULATION_WALL_LIMIT_S))
-    packed, shared = _shared(result_key(component.name, params, seed), component, job)
-    return Outcome(unpack(packed), *shared)
+    packed, from_cache, stored = _shared(result_key(component.name, params, seed), component, job)
+    return Outcome(unpack(packed), from_cache, stored)
 
 
 def cached_whole(component: Component, params: Mapping[str, Value], seed: int) -> Result | None:
@@ -113,14 +113,14 @@ def cached_whole(component: Component, params: Mapping[str, Value], seed: int) -
 def first_cached(component: Component, params: Mapping[str, Value], seed: int) -> Outcome:
     """The result without its deferred part."""
     job = (FIRST_TARGET, (component.name, dict(params), seed, settings.SIMULATION_WALL_LIMIT_S))
-    packed, shared = _shared(result_key(component.name, params, seed, "first"), component, job)
-    return Outcome(unpack(packed), *shared)
+    packed, from_cache, stored = _shared(result_key(component.name, params, seed, "first"), component, job)
+    return Outcome(unpack(packed), from_cache, stored)
 
 
 def batch_cached(component: Component, params: Mapping[str, Value], seed: int, index: int) -> Any:
     """Batch ``index`` of the deferred part (plain data)."""
     job = (BATCH_TARGET, (component.name, dict(params), seed, index, settings.SIMULATION_WALL_LIMIT_S))
-    packed, _shared_state = _shared(result_key(component.name, params, seed, f"batch-{index}"), component, job)
+    packed, _from_cache, _stored = _shared(result_key(component.name, params, seed, f"batch-{index}"), component, job)
     return unpack_data(packed)
 
 
@@ -136,10 +136,10 @@ def complete_cached(component: Component, params: Mapping[str, Value], seed: int
     return Outcome(result, from_cache=False)
 
 
-def _shared(key: str, component: Component, job: tuple[str, Any]) -> tuple[bytes, tuple[bool, bool]]:
+def _shared(key: str, component: Component, job: tuple[str, Any]) -> tuple[bytes, bool, bool]:
     """The packed value of ``job`` under ``key``, computed at most once across all processes.
 
-    Returns it with (from the cache, stored for others).
+    Returns (the packed value, whether it came from the cache, whether it is stored for others).
     """
     bound_s = request_bound_s()
     deadline = time.monotonic() + bound_s
@@ -149,24 +149,24 @@ def _shared(key: str, component: Component, job: tuple[str, Any]) -> tuple[bytes
             cached = guarded(lambda r: r.get(key))
             if cached is not None:
                 metrics.count("llmopslab_result_cache_hits_total", component=component.name)
-                return cached, (True, True)
+                return cached, True, True
             token = secrets.token_hex(8)
             locked = guarded(lambda r: r.set(key + ":lock", token, nx=True, px=int(bound_s * 1000) + 1000))
         except redis.RedisError:
-            return _run_without_redis(component, job), (False, False)
+            return _run_without_redis(component, job), False, False
         if locked:
             try:
                 # Another process may have stored the value between our read and our lock.
                 cached = _cached(key)
                 if cached is not None:
                     metrics.count("llmopslab_result_cache_hits_total", component=component.name)
-                    return cached, (True, True)
+                    return cached, True, True
                 packed = _run(component, job)
                 _store(key, packed)
             finally:
                 _unlock(key + ":lock", token)
             metrics.count("llmopslab_result_cache_misses_total", component=component.name)
-            return packed, (False, True)
+            return packed, False, True
         if time.monotonic() > deadline or client_gone():  # the run waited for was refused or lost
             raise RunRefused(busy_message(1), status=503, retry_after=1)
         time.sleep(pause)  # another request is computing this very value
